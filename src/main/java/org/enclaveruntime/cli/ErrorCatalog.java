@@ -1,0 +1,31 @@
+package org.enclaveruntime.cli;
+
+import org.enclaveruntime.errors.ErrorCode;
+import org.enclaveruntime.errors.GeneralErrors;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Every error code enclavectl can print. A concept that adds a holder class of codes lists its
+ * ALL here; a test checks that ids are unique and that no constant is missing from its ALL.
+ */
+public final class ErrorCatalog {
+    private ErrorCatalog() {
+    }
+
+    public static List<ErrorCode> all() {
+        List<ErrorCode> codes = new ArrayList<>();
+        codes.addAll(GeneralErrors.ALL);
+        codes.sort(Comparator.comparing(ErrorCode::id));
+        return codes;
+    }
+
+    public static Optional<ErrorCode> find(String id) {
+        String wanted = id.trim().toUpperCase(Locale.ROOT);
+        return all().stream().filter(c -> c.id().equals(wanted)).findFirst();
+    }
+}

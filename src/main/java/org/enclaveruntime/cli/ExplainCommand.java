@@ -1,0 +1,59 @@
+package org.enclaveruntime.cli;
+
+import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.ErrorCode;
+import org.enclaveruntime.errors.GeneralErrors;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.List;
+
+/** `enclavectl explain CODE` and `explain --list`: the long form of the error catalog. */
+@Command(name = "explain", mixinStandardHelpOptions = true,
+        description = "Explain an error code (such as E201): what it means and how to fix it.")
+final class ExplainCommand implements Runnable {
+    static final class Selection {
+        @Parameters(paramLabel = "CODE", description = "The error code, as printed after 'error'.")
+        String code;
+
+        @Option(names = "--list", description = "List every error code with its title.")
+        boolean list;
+    }
+
+    @ArgGroup(multiplicity = "1")
+    Selection selection;
+
+    @Mixin
+    OutputOptions output;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (selection.list) {
+            List<ErrorCode> all = ErrorCatalog.all();
+            output.print(out, all, () -> {
+                StringBuilder s = new StringBuilder();
+                for (ErrorCode c : all) {
+                    s.append(String.format("%-5s %-3d %s%n", c.id(), c.exitStatus().code(), c.title()));
+                }
+                return s.toString();
+            });
+            return;
+        }
+        ErrorCode code = ErrorCatalog.find(selection.code).orElseThrow(() -> new EnclaveException(
+                GeneralErrors.UNKNOWN_CODE, "no error code '" + selection.code + "'"));
+        output.print(out, code, () -> code.id() + ": " + code.title() + "\n\n"
+                + code.explanation() + "\n\n"
+                + "What to do: " + code.remedy() + "\n"
+                + "Exit status: " + code.exitStatus().code() + " (" + code.exitStatus().meaning() + ")\n");
+    }
+}

@@ -1,0 +1,52 @@
+package org.enclaveruntime.linux;
+
+import jnr.ffi.Runtime;
+
+/** Constants and errno of the Linux x86-64 ABI that the JNR calls in {@link LibC} need. */
+public final class Native {
+    private Native() {
+    }
+
+    public static final int O_RDONLY = 0;
+    public static final int O_RDWR = 2;
+    public static final int O_CLOEXEC = 0x80000;
+
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_NORESERVE = 0x4000;
+    public static final int MAP_POPULATE = 0x8000;
+    public static final long MAP_FAILED = -1L;
+
+    public static final int MFD_CLOEXEC = 0x1;
+    public static final int MFD_HUGETLB = 0x4;
+    public static final int MFD_HUGE_SHIFT = 26;
+
+    public static final int EFD_CLOEXEC = 0x80000;
+    public static final int EFD_NONBLOCK = 0x800;
+
+    public static final long SYS_GETTID = 186;
+    public static final long SYS_TGKILL = 234;
+
+    public static final int EINTR = 4;
+    public static final int EAGAIN = 11;
+    public static final int ENOMEM = 12;
+    public static final int EACCES = 13;
+    public static final int ENOENT = 2;
+    public static final int EPERM = 1;
+
+    public static int errno() {
+        return Runtime.getSystemRuntime().getLastError();
+    }
+
+    public static String describe(int errno) {
+        return LibC.INSTANCE.strerror(errno) + " (errno " + errno + ")";
+    }
+
+    /** The calling thread's kernel thread id, which is what sched_setaffinity and tgkill take. */
+    public static int gettid() {
+        return (int) LibC.INSTANCE.syscall(SYS_GETTID, 0, 0, 0);
+    }
+}
