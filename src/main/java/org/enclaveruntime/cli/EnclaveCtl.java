@@ -14,6 +14,7 @@ import picocli.CommandLine.Mixin;
         description = "Manage the enclave of this instance: an isolated VM carved out of this VM's CPUs and "
                 + "memory, reachable only through vsock.",
         subcommands = {
+                StatusCommand.class,
                 ExplainCommand.class,
                 CommandLine.HelpCommand.class
         },

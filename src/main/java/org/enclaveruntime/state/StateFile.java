@@ -1,0 +1,89 @@
+package org.enclaveruntime.state;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.enclaveruntime.errors.EnclaveException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+
+/**
+ * The state file, run_dir/state.json. Written atomically — temporary file, fsync, rename over the old one,
+ * fsync of the directory — so a reader, or the next start after a power cut or SIGKILL, sees either the old
+ * or the new record, never a mixture.
+ */
+public final class StateFile {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final Path path;
+
+    public StateFile(RunDirectory dir) {
+        this(dir.stateFile());
+    }
+
+    StateFile(Path path) {
+        this.path = path;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Optional<StateRecord> read() {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(path);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new EnclaveException(StateErrors.STATE_FILE, "cannot read " + path + ": " + RunDirectory.reason(e), e);
+        }
+        try {
+            return Optional.of(JSON.readValue(bytes, StateRecord.class));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new EnclaveException(StateErrors.STATE_FILE, path + " is not a valid state record: "
+                    + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new EnclaveException(StateErrors.STATE_FILE, "cannot read " + path + ": " + RunDirectory.reason(e), e);
+        }
+    }
+
+    public void write(StateRecord record) {
+        Path dir = path.getParent();
+        Path temp = dir.resolve(path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try {
+            byte[] bytes = JSON.writeValueAsBytes(record);
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                out.force(true);
+            }
+            Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // the temporary file is named by pid and replaced by the next write
+            }
+            throw new EnclaveException(StateErrors.RUN_DIR, "cannot write " + path + ": " + RunDirectory.reason(e), e);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package org.enclaveruntime.state;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the state file says: written by whoever changes the enclave's state, always whole (see
+ * {@link StateFile}). Times are ISO-8601 instants; a null field is unknown or not applicable.
+ */
+public record StateRecord(
+        EnclaveState state,
+        Long pid,
+        Long cid,
+        List<Integer> cpuIds,
+        Long memoryMib,
+        String pageSize,
+        String image,
+        Map<String, String> measurements,
+        String vsockSocket,
+        String consoleLog,
+        String startedAt,
+        ErrorRecord lastError,
+        List<ReservedPages> reservedHugepages) {
+
+    public static StateRecord stopped(ErrorRecord lastError) {
+        return new StateRecord(EnclaveState.STOPPED, null, null, null, null, null, null, null, null, null, null,
+                lastError, List.of());
+    }
+
+    public StateRecord withState(EnclaveState newState) {
+        return new StateRecord(newState, pid, cid, cpuIds, memoryMib, pageSize, image, measurements,
+                vsockSocket, consoleLog, startedAt, lastError, reservedHugepages);
+    }
+
+    public StateRecord withLastError(ErrorRecord error) {
+        return new StateRecord(state, pid, cid, cpuIds, memoryMib, pageSize, image, measurements,
+                vsockSocket, consoleLog, startedAt, error, reservedHugepages);
+    }
+
+    public StateRecord withReservedHugepages(List<ReservedPages> pages) {
+        return new StateRecord(state, pid, cid, cpuIds, memoryMib, pageSize, image, measurements,
+                vsockSocket, consoleLog, startedAt, lastError, List.copyOf(pages));
+    }
+}
