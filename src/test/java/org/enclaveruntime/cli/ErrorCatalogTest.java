@@ -1,0 +1,50 @@
+package org.enclaveruntime.cli;
+
+import org.enclaveruntime.errors.ErrorCode;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ErrorCatalogTest {
+    @Test
+    void idsAreUnique() {
+        List<ErrorCode> all = ErrorCatalog.all();
+        Set<String> ids = new HashSet<>();
+        for (ErrorCode c : all) {
+            assertTrue(ids.add(c.id()), "duplicate error id " + c.id());
+        }
+    }
+
+    /** A code declared in a holder class but left out of its ALL list would be unknown to `explain`. */
+    @Test
+    void everyDeclaredCodeIsInTheCatalogAndNothingElse() throws Exception {
+        Set<ErrorCode> declared = new HashSet<>();
+        for (Class<?> holder : HOLDERS) {
+            for (Field f : holder.getDeclaredFields()) {
+                if (Modifier.isStatic(f.getModifiers()) && f.getType() == ErrorCode.class) {
+                    declared.add((ErrorCode) f.get(null));
+                }
+            }
+        }
+        assertEquals(declared, Set.copyOf(ErrorCatalog.all()));
+    }
+
+    @Test
+    void explainFindsEveryCodeCaseInsensitively() {
+        for (ErrorCode c : ErrorCatalog.all()) {
+            assertEquals(c, ErrorCatalog.find(c.id().toLowerCase()).orElseThrow());
+        }
+    }
+
+    /** Every class holding ErrorCode constants; a new concept's holder is added here and to ErrorCatalog. */
+    private static final List<Class<?>> HOLDERS = List.of(
+            org.enclaveruntime.errors.GeneralErrors.class,
+            org.enclaveruntime.state.StateErrors.class);
+}
