@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.config.ConfigErrors;
 import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.GeneralErrors;
 
@@ -20,6 +21,7 @@ public final class ErrorCatalog {
     public static List<ErrorCode> all() {
         List<ErrorCode> codes = new ArrayList<>();
         codes.addAll(GeneralErrors.ALL);
+        codes.addAll(ConfigErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }
