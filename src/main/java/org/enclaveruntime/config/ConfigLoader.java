@@ -14,10 +14,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Finds, reads and checks the configuration. The file is, in this order: the one given with --config, the
@@ -50,13 +52,20 @@ public final class ConfigLoader {
         List<ConfigProblem> problems = new ArrayList<>();
         Map<ConfigKey<?>, Setting> fromFile = source instanceof ConfigSource.File file
                 ? fromDocument(IniDocumentReader.read(file.path().toString(), readText(file.path())), problems)
-                : Map.of();
+                : new HashMap<>();
         Map<ConfigKey<?>, Setting> fromFlags = fromOverrides(overrides, problems);
+        // Keys given with a refused value were kept (value null) to detect duplicates and conflicts; they
+        // count as given for requirements, so that a bad trusted_cert is not also reported as missing.
+        Set<ConfigKey<?>> refused = new HashSet<>();
+        for (Map<ConfigKey<?>, Setting> layer : List.of(fromFile, fromFlags)) {
+            layer.values().stream().filter(s -> s.value() == null).forEach(s -> refused.add(s.key()));
+            layer.values().removeIf(s -> s.value() == null);
+        }
 
         Map<ConfigKey<?>, Setting> effective = defaults();
         apply(effective, fromFile);
         apply(effective, fromFlags);
-        checkRequirements(effective, problems);
+        checkRequirements(effective, refused, problems);
         if (!problems.isEmpty()) {
             problems.sort(Comparator.comparingInt(p -> p.line() == 0 ? Integer.MAX_VALUE : p.line()));
             throw new InvalidConfigException(problems);
@@ -157,8 +166,6 @@ public final class ConfigLoader {
             }
         }
         checkAlternatives(settings, problems);
-        // Keys whose value was refused were kept (value null) only to detect duplicates and conflicts.
-        settings.values().removeIf(s -> s.value() == null);
         return settings;
     }
 
@@ -218,7 +225,6 @@ public final class ConfigLoader {
                     () -> settings.put(entry.key(), new Setting(entry.key(), null, origin)));
         }
         checkAlternatives(settings, problems);
-        settings.values().removeIf(s -> s.value() == null);
         return settings;
     }
 
@@ -269,10 +275,12 @@ public final class ConfigLoader {
         }
     }
 
-    private static void checkRequirements(Map<ConfigKey<?>, Setting> effective, List<ConfigProblem> problems) {
+    private static void checkRequirements(Map<ConfigKey<?>, Setting> effective, Set<ConfigKey<?>> refused,
+                                          List<ConfigProblem> problems) {
         for (ConfigKeys.Requirement rule : ConfigKeys.REQUIREMENTS) {
             Setting flag = effective.get(rule.flag());
-            if (flag != null && Boolean.TRUE.equals(flag.value()) && !effective.containsKey(rule.required())) {
+            if (flag != null && Boolean.TRUE.equals(flag.value()) && !effective.containsKey(rule.required())
+                    && !refused.contains(rule.required())) {
                 int line = flag.origin() instanceof Origin.FileLine f ? f.line() : 0;
                 problems.add(new ConfigProblem(ConfigErrors.MISSING_KEY, line, flag.origin().locate(rule.flag())
                         + ": true requires " + rule.required().name() + " in [" + rule.required().section()
