@@ -14,12 +14,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Finds, reads and checks the configuration. The file is, in this order: the one given with --config, the
@@ -50,22 +49,15 @@ public final class ConfigLoader {
                                     Path systemFile) {
         ConfigSource source = locate(explicitFile, env, systemFile);
         List<ConfigProblem> problems = new ArrayList<>();
-        Map<ConfigKey<?>, Setting> fromFile = source instanceof ConfigSource.File file
+        Layer fromFile = source instanceof ConfigSource.File file
                 ? fromDocument(IniDocumentReader.read(file.path().toString(), readText(file.path())), problems)
-                : new HashMap<>();
-        Map<ConfigKey<?>, Setting> fromFlags = fromOverrides(overrides, problems);
-        // Keys given with a refused value were kept (value null) to detect duplicates and conflicts; they
-        // count as given for requirements, so that a bad trusted_cert is not also reported as missing.
-        Set<ConfigKey<?>> refused = new HashSet<>();
-        for (Map<ConfigKey<?>, Setting> layer : List.of(fromFile, fromFlags)) {
-            layer.values().stream().filter(s -> s.value() == null).forEach(s -> refused.add(s.key()));
-            layer.values().removeIf(s -> s.value() == null);
-        }
+                : new Layer();
+        Layer fromFlags = fromOverrides(overrides, problems);
 
         Map<ConfigKey<?>, Setting> effective = defaults();
-        apply(effective, fromFile);
-        apply(effective, fromFlags);
-        checkRequirements(effective, refused, problems);
+        fromFile.applyTo(effective);
+        fromFlags.applyTo(effective);
+        checkRequirements(effective, List.of(fromFile, fromFlags), problems);
         if (!problems.isEmpty()) {
             problems.sort(Comparator.comparingInt(p -> p.line() == 0 ? Integer.MAX_VALUE : p.line()));
             throw new InvalidConfigException(problems);
@@ -126,10 +118,10 @@ public final class ConfigLoader {
     }
 
     /** Checks sections and keys of a parsed file and reads each value. */
-    private static Map<ConfigKey<?>, Setting> fromDocument(IniDocument doc, List<ConfigProblem> problems) {
+    private static Layer fromDocument(IniDocument doc, List<ConfigProblem> problems) {
         String file = doc.fileLabel();
         Map<String, Integer> sectionLines = new HashMap<>();
-        Map<ConfigKey<?>, Setting> settings = new LinkedHashMap<>();
+        Layer layer = new Layer();
         for (IniDocument.Section section : doc.sections()) {
             String header = "[" + section.name() + "]";
             if (!ConfigKeys.SECTIONS.contains(section.name())) {
@@ -153,20 +145,18 @@ public final class ConfigLoader {
                     continue;
                 }
                 ConfigKey<?> key = known.get();
-                Setting earlier = settings.get(key);
+                Origin earlier = layer.given.get(key);
                 if (earlier != null) {
                     problems.add(new ConfigProblem(ConfigErrors.DUPLICATE_KEY, entry.line(), origin.locate(key)
-                            + ": key given twice, first on line " + ((Origin.FileLine) earlier.origin()).line()
+                            + ": key given twice, first on line " + ((Origin.FileLine) earlier).line()
                             + "; keep one of the two"));
                     continue;
                 }
-                readValue(key, withoutComment(entry.value()), origin, entry.line(), problems)
-                        .ifPresentOrElse(s -> settings.put(key, s),
-                                () -> settings.put(key, new Setting(key, null, origin)));
+                layer.add(key, withoutComment(entry.value()), origin, entry.line(), problems);
             }
         }
-        checkAlternatives(settings, problems);
-        return settings;
+        checkAlternatives(layer, problems);
+        return layer;
     }
 
     private static ConfigProblem unknownKey(Origin origin, String section, IniDocument.Entry entry) {
@@ -199,53 +189,35 @@ public final class ConfigLoader {
         return value.trim();
     }
 
-    /** Empty when the value is refused; the problem is then added to {@code problems}. */
-    private static Optional<Setting> readValue(ConfigKey<?> key, String text, Origin origin, int line,
-                                               List<ConfigProblem> problems) {
-        if (text.isEmpty()) {
-            problems.add(new ConfigProblem(ConfigErrors.EMPTY_VALUE, line, origin.locate(key)
-                    + ": empty value; expected " + key.type().allowed()
-                    + key.defaultText().map(d -> ", or delete the line for the default " + d).orElse("")));
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(new Setting(key, key.type().parse(text), origin));
-        } catch (InvalidValueException e) {
-            problems.add(new ConfigProblem(e.code(), line, origin.locate(key) + ": " + e.getMessage()));
-            return Optional.empty();
-        }
-    }
-
-    private static Map<ConfigKey<?>, Setting> fromOverrides(ConfigOverrides overrides, List<ConfigProblem> problems) {
-        Map<ConfigKey<?>, Setting> settings = new LinkedHashMap<>();
+    private static Layer fromOverrides(ConfigOverrides overrides, List<ConfigProblem> problems) {
+        Layer layer = new Layer();
         for (ConfigOverrides.Entry entry : overrides.entries()) {
-            Origin origin = new Origin.Flag(entry.flag());
-            readValue(entry.key(), entry.text(), origin, 0, problems).ifPresentOrElse(
-                    s -> settings.put(entry.key(), s),
-                    () -> settings.put(entry.key(), new Setting(entry.key(), null, origin)));
+            layer.add(entry.key(), entry.text(), new Origin.Flag(entry.flag()), 0, problems);
         }
-        checkAlternatives(settings, problems);
-        return settings;
+        checkAlternatives(layer, problems);
+        return layer;
     }
 
     /** Two alternatives given in the same place (both in the file, or both as flags) contradict. */
-    private static void checkAlternatives(Map<ConfigKey<?>, Setting> settings, List<ConfigProblem> problems) {
+    private static void checkAlternatives(Layer layer, List<ConfigProblem> problems) {
         for (List<ConfigKey<?>> group : ConfigKeys.ALTERNATIVES) {
-            List<Setting> given = group.stream().map(settings::get).filter(java.util.Objects::nonNull).toList();
+            List<ConfigKey<?>> given = group.stream().filter(layer.given::containsKey).toList();
             if (given.size() > 1) {
-                Setting second = given.get(1);
-                String others = given.stream().filter(s -> s != second)
-                        .map(s -> name(s) + " (" + s.origin() + ")").reduce((a, b) -> a + ", " + b).orElseThrow();
-                int line = second.origin() instanceof Origin.FileLine f ? f.line() : 0;
-                problems.add(new ConfigProblem(ConfigErrors.CONFLICTING_KEYS, line, second.origin()
-                        .locate(second.key()) + ": cannot be combined with " + others + "; give only one of "
-                        + group.stream().map(ConfigKey::name).reduce((a, b) -> a + " and " + b).orElseThrow()));
+                ConfigKey<?> second = given.get(1);
+                Origin at = layer.given.get(second);
+                String others = given.stream().filter(k -> k != second)
+                        .map(k -> name(k, layer.given.get(k)) + " (" + layer.given.get(k) + ")")
+                        .collect(Collectors.joining(", "));
+                int line = at instanceof Origin.FileLine f ? f.line() : 0;
+                problems.add(new ConfigProblem(ConfigErrors.CONFLICTING_KEYS, line, at.locate(second)
+                        + ": cannot be combined with " + others + "; give only one of "
+                        + group.stream().map(ConfigKey::name).collect(Collectors.joining(" and "))));
             }
         }
     }
 
-    private static String name(Setting s) {
-        return s.origin() instanceof Origin.Flag f ? f.flag() : s.key().name();
+    private static String name(ConfigKey<?> key, Origin origin) {
+        return origin instanceof Origin.Flag f ? f.flag() : key.name();
     }
 
     private static Map<ConfigKey<?>, Setting> defaults() {
@@ -263,24 +235,13 @@ public final class ConfigLoader {
         return settings;
     }
 
-    /** Lays {@code layer} over {@code effective}; a key set in the layer hides its alternatives from below. */
-    private static void apply(Map<ConfigKey<?>, Setting> effective, Map<ConfigKey<?>, Setting> layer) {
-        for (Setting setting : layer.values()) {
-            for (List<ConfigKey<?>> group : ConfigKeys.ALTERNATIVES) {
-                if (group.contains(setting.key())) {
-                    group.stream().filter(k -> !layer.containsKey(k)).forEach(effective::remove);
-                }
-            }
-            effective.put(setting.key(), setting);
-        }
-    }
-
-    private static void checkRequirements(Map<ConfigKey<?>, Setting> effective, Set<ConfigKey<?>> refused,
+    /** A key given with a refused value counts as given: a bad trusted_cert is not also reported missing. */
+    private static void checkRequirements(Map<ConfigKey<?>, Setting> effective, List<Layer> layers,
                                           List<ConfigProblem> problems) {
         for (ConfigKeys.Requirement rule : ConfigKeys.REQUIREMENTS) {
             Setting flag = effective.get(rule.flag());
             if (flag != null && Boolean.TRUE.equals(flag.value()) && !effective.containsKey(rule.required())
-                    && !refused.contains(rule.required())) {
+                    && layers.stream().noneMatch(l -> l.given.containsKey(rule.required()))) {
                 int line = flag.origin() instanceof Origin.FileLine f ? f.line() : 0;
                 problems.add(new ConfigProblem(ConfigErrors.MISSING_KEY, line, flag.origin().locate(rule.flag())
                         + ": true requires " + rule.required().name() + " in [" + rule.required().section()
@@ -291,5 +252,41 @@ public final class ConfigLoader {
 
     private static String sectionList() {
         return String.join(", ", ConfigKeys.SECTIONS.stream().map(s -> "[" + s + "]").toList());
+    }
+
+    /**
+     * What one source (the file, or the flags) gives: where each key was given at all, and the values that
+     * were accepted. A refused value is in {@code given} only, so duplicates and conflicts are still seen.
+     */
+    private static final class Layer {
+        final Map<ConfigKey<?>, Origin> given = new LinkedHashMap<>();
+        final Map<ConfigKey<?>, Setting> accepted = new LinkedHashMap<>();
+
+        void add(ConfigKey<?> key, String text, Origin origin, int line, List<ConfigProblem> problems) {
+            given.put(key, origin);
+            if (text.isEmpty()) {
+                problems.add(new ConfigProblem(ConfigErrors.EMPTY_VALUE, line, origin.locate(key)
+                        + ": empty value; expected " + key.type().allowed()
+                        + key.defaultText().map(d -> ", or delete the line for the default " + d).orElse("")));
+                return;
+            }
+            try {
+                accepted.put(key, new Setting(key, key.type().parse(text), origin));
+            } catch (InvalidValueException e) {
+                problems.add(new ConfigProblem(e.code(), line, origin.locate(key) + ": " + e.getMessage()));
+            }
+        }
+
+        /** Lays this layer over {@code effective}; a key given here hides its alternatives from below. */
+        void applyTo(Map<ConfigKey<?>, Setting> effective) {
+            for (ConfigKey<?> key : given.keySet()) {
+                for (List<ConfigKey<?>> group : ConfigKeys.ALTERNATIVES) {
+                    if (group.contains(key)) {
+                        group.stream().filter(k -> !given.containsKey(k)).forEach(effective::remove);
+                    }
+                }
+            }
+            effective.putAll(accepted);
+        }
     }
 }
