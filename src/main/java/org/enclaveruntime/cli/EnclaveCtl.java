@@ -16,6 +16,7 @@ import picocli.CommandLine.Mixin;
         subcommands = {
                 StatusCommand.class,
                 ExplainCommand.class,
+                ConfigCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 state conflict, 5 resources, 6 KVM, "
