@@ -43,7 +43,7 @@ static inline void spin_lock(struct spinlock *l)
 
 static inline void spin_unlock(struct spinlock *l)
 {
-    __atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&l->serving, __atomic_load_n(&l->serving, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
 }
 
 #endif
