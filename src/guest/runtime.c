@@ -66,8 +66,9 @@ void runtime_start(uint32_t vcpu, const struct boot_info *bi)
     if (vcpu >= bi->vcpu_count)
         panic("vcpu %u started, but boot info vcpu_count is %u", vcpu, bi->vcpu_count);
 
-    __atomic_add_fetch(&control_page()->online_vcpus, 1, __ATOMIC_ACQ_REL);
+    /* REPORT before counting online: once READY is out, every vCPU's index has been reported. */
     port_report(vcpu);
+    __atomic_add_fetch(&control_page()->online_vcpus, 1, __ATOMIC_ACQ_REL);
     console_printf("vcpu %u online\n", vcpu);
 
     if (vcpu == BOOT_VCPU)

@@ -18,7 +18,8 @@
 __attribute__((noreturn)) void enclave_main(uint32_t vcpu, const struct boot_info *boot_info);
 
 /*
- * Counts this vCPU online, REPORTs its index and prints "vcpu N online". On the boot vCPU it first checks
+ * REPORTs this vCPU's index, counts it online and prints "vcpu N online" (so READY implies every vCPU has
+ * REPORTed). On the boot vCPU it first checks
  * the boot info (panics if it is not a version we understand), prints the banner, and returns only once
  * every vCPU is online (panics if they are not within a bounded time).
  */
