@@ -7,12 +7,13 @@
 #include "services.h"
 
 /*
- * How long the boot vCPU waits for the others, in TSC ticks: a few seconds at any plausible TSC rate,
- * well past the time a VMM needs to start its vCPU threads, and a clear panic instead of a silent hang.
+ * How long the boot vCPU waits for the others, in TSC ticks (the TSC rate is not known in ring 3 without
+ * an exit): 2 s at our hosts' 2.4 GHz, 1.7 to 5 s at any plausible rate. Far more than a VMM needs to
+ * start its vCPU threads; the point is a clear panic instead of a silent hang.
  */
-#define ONLINE_TIMEOUT_TICKS 5000000000ull   /* ~2 s at our hosts' 2.4 GHz TSC */
+#define ONLINE_TIMEOUT_TICKS 5000000000ull
 
-/* Idle-loop rounds of polling before a WAIT exit: polling is free, an exit is ~21 us. */
+/* Idle-loop rounds of polling before a WAIT exit: a poll costs no exit, a WAIT costs one (~21 us). */
 #define IDLE_POLLS 256
 
 static const struct boot_info *boot_info_seen;
@@ -22,7 +23,8 @@ const struct boot_info *runtime_boot_info(void)
     return boot_info_seen;
 }
 
-static void check_boot_info(const struct boot_info *bi)
+/* Run by every vCPU, so that whichever panics first names the real problem. */
+static void check_boot_info(uint32_t vcpu, const struct boot_info *bi)
 {
     if ((uintptr_t)bi != ABI_BOOT_INFO_GPA)
         panic("boot info at %p, expected at 0x%x (RSI at entry)", (const void *)bi, ABI_BOOT_INFO_GPA);
@@ -37,6 +39,8 @@ static void check_boot_info(const struct boot_info *bi)
         panic("boot info device_count is %u, at most %u allowed", bi->device_count, ABI_MAX_DEVICES);
     if (bi->image_end > bi->ram_size)
         panic("boot info image_end 0x%lx is beyond ram_size 0x%lx", bi->image_end, bi->ram_size);
+    if (vcpu >= bi->vcpu_count)
+        panic("vcpu %u started, but boot info vcpu_count is %u", vcpu, bi->vcpu_count);
 }
 
 static void wait_all_online(uint32_t count)
@@ -56,16 +60,13 @@ static void wait_all_online(uint32_t count)
 
 void runtime_start(uint32_t vcpu, const struct boot_info *bi)
 {
+    check_boot_info(vcpu, bi);
     if (vcpu == BOOT_VCPU) {
-        check_boot_info(bi);
         boot_info_seen = bi;
         console_printf("enclave runtime %s: %u vCPU%s, %lu MiB RAM, cid %u%s\n", RUNTIME_VERSION,
                        bi->vcpu_count, bi->vcpu_count == 1 ? "" : "s", bi->ram_size >> 20, bi->cid,
                        bi->flags & ABI_BOOT_FLAG_DEBUG ? ", debug" : "");
     }
-    if (vcpu >= bi->vcpu_count)
-        panic("vcpu %u started, but boot info vcpu_count is %u", vcpu, bi->vcpu_count);
-
     /* REPORT before counting online: once READY is out, every vCPU's index has been reported. */
     port_report(vcpu);
     __atomic_add_fetch(&control_page()->online_vcpus, 1, __ATOMIC_ACQ_REL);

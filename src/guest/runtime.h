@@ -18,10 +18,10 @@
 __attribute__((noreturn)) void enclave_main(uint32_t vcpu, const struct boot_info *boot_info);
 
 /*
+ * Checks the boot info (panics if it is not a version we understand or does not count this vCPU), then
  * REPORTs this vCPU's index, counts it online and prints "vcpu N online" (so READY implies every vCPU has
- * REPORTed). On the boot vCPU it first checks
- * the boot info (panics if it is not a version we understand), prints the banner, and returns only once
- * every vCPU is online (panics if they are not within a bounded time).
+ * REPORTed). The boot vCPU also prints the banner first and returns only once every vCPU is online
+ * (panics if they are not within a bounded time).
  */
 void runtime_start(uint32_t vcpu, const struct boot_info *boot_info);
 
