@@ -1,0 +1,89 @@
+package org.enclaveruntime.platform;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The CPUs of this machine as the kernel reports them.
+ *
+ * @param online   online CPUs, ascending by id
+ * @param present  /sys/devices/system/cpu/present
+ * @param possible /sys/devices/system/cpu/possible
+ */
+public record Topology(List<CpuInfo> online, CpuList present, CpuList possible) {
+    public Topology {
+        online = online.stream().sorted(Comparator.comparingInt(CpuInfo::id)).toList();
+    }
+
+    public CpuList onlineCpus() {
+        return CpuList.of(online.stream().map(CpuInfo::id).toList());
+    }
+
+    /** Present but not online: CPUs someone took offline. */
+    public CpuList offline() {
+        return present.minus(onlineCpus());
+    }
+
+    public Optional<CpuInfo> cpu(int id) {
+        return online.stream().filter(c -> c.id() == id).findFirst();
+    }
+
+    /**
+     * The physical cores, ordered by their lowest CPU. Grouped by sibling set rather than by core_id,
+     * because core_id repeats across packages and dies while the sibling list is what the kernel schedules by.
+     */
+    public List<Core> cores() {
+        Map<List<Integer>, CpuInfo> bySiblings = new LinkedHashMap<>();
+        for (CpuInfo cpu : online) {
+            bySiblings.putIfAbsent(cpu.siblings(), cpu);
+        }
+        List<Core> cores = new ArrayList<>();
+        for (Map.Entry<List<Integer>, CpuInfo> e : bySiblings.entrySet()) {
+            // A sibling list may name a CPU that is not online (stale or odd firmware): keep only online ones.
+            CpuList cpus = CpuList.of(e.getKey()).intersect(onlineCpus());
+            CpuInfo first = e.getValue();
+            cores.add(new Core(first.pkg(), first.core(), first.node(), cpus));
+        }
+        cores.sort(Comparator.comparingInt(Core::first));
+        return cores;
+    }
+
+    public Optional<Core> coreOf(int cpu) {
+        return cores().stream().filter(c -> c.cpus().contains(cpu)).findFirst();
+    }
+
+    /**
+     * The core the primary always keeps: the one holding CPU0, where the kernel's boot CPU and many
+     * interrupts live. If CPU0 is not listed online (unusual), the core of the lowest online CPU.
+     */
+    public Core primaryCore() {
+        return coreOf(0).orElseGet(() -> cores().get(0));
+    }
+
+    public List<Integer> nodes() {
+        return List.copyOf(new TreeSet<>(online.stream().map(CpuInfo::node).toList()));
+    }
+
+    public boolean hyperthreading() {
+        return online.stream().anyMatch(c -> c.siblings().size() > 1);
+    }
+
+    public int maxThreadsPerCore() {
+        return online.stream().mapToInt(c -> c.siblings().size()).max().orElse(1);
+    }
+
+    /** "2 cores (CPU0-1, no hyperthreading)": how messages describe the machine. */
+    public String describe() {
+        List<Core> cores = cores();
+        String threads = hyperthreading() ? maxThreadsPerCore() + " threads per core" : "no hyperthreading";
+        String numa = nodes().size() > 1 ? ", " + nodes().size() + " NUMA nodes" : "";
+        String off = offline().isEmpty() ? "" : ", CPU" + offline().format() + " offline";
+        return cores.size() + (cores.size() == 1 ? " core" : " cores") + " (CPU" + onlineCpus().format() + ", "
+                + threads + numa + off + ")";
+    }
+}
