@@ -1,5 +1,8 @@
 package org.enclaveruntime.platform;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -13,9 +16,11 @@ import java.util.TreeSet;
  * @param cpus the CPU numbers, ascending, each once
  */
 public record CpuList(List<Integer> cpus) {
+    // In JSON (state file, --output json) a CPU list is a plain array of numbers.
     /** The largest CPU number accepted; Linux x86-64 is configured for at most 8192 (NR_CPUS). */
     public static final int MAX_CPU = 8191;
 
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     public CpuList {
         TreeSet<Integer> sorted = new TreeSet<>();
         for (Integer cpu : cpus) {
@@ -25,6 +30,12 @@ public record CpuList(List<Integer> cpus) {
             sorted.add(cpu);
         }
         cpus = List.copyOf(sorted);
+    }
+
+    @Override
+    @JsonValue
+    public List<Integer> cpus() {
+        return cpus;
     }
 
     public static CpuList of(Collection<Integer> cpus) {

@@ -1,5 +1,7 @@
 package org.enclaveruntime.platform;
 
+import com.fasterxml.jackson.annotation.JsonValue;
+
 import java.util.Optional;
 
 /** The page sizes guest memory can be backed by on x86-64, largest first. */
@@ -20,6 +22,7 @@ public enum PageSize {
         return bytes;
     }
 
+    @JsonValue
     public String label() {
         return label;
     }

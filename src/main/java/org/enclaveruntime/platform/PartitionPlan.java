@@ -22,4 +22,28 @@ public record PartitionPlan(CpuList cpuIds, long memoryMib, PageSize pageSize, i
     public PartitionPlan {
         hugepages = List.copyOf(hugepages);
     }
+
+    /** The text form `start --dry-run` prints. */
+    public String describe() {
+        StringBuilder s = new StringBuilder();
+        s.append("cpu_ids        ").append(cpuIds.format()).append(" (").append(cpuIds.size())
+                .append(cpuIds.size() == 1 ? " CPU" : " CPUs").append(shared ? ", SHARED with the primary" : "")
+                .append(")\n");
+        s.append("memory_mib     ").append(memoryMib).append('\n');
+        s.append("page_size      ").append(pageSize.label()).append(pageSize.huge() ? "" : " (ordinary memory, locked)")
+                .append('\n');
+        s.append("numa_node      ").append(numaNode < 0 ? "none (CPUs span nodes)" : String.valueOf(numaNode)).append('\n');
+        for (HugepageNeed n : hugepages) {
+            s.append("hugepages      ").append(n.pages()).append(" x ").append(n.pageSize().label())
+                    .append(n.node() < 0 ? " system-wide" : " on node " + n.node()).append(": pool has ")
+                    .append(n.total()).append(", ").append(n.free()).append(" free, ").append(n.toAdd())
+                    .append(" to add\n");
+        }
+        s.append("primary keeps  CPU").append(primaryCpus.format()).append(", ").append(primaryMemoryMib)
+                .append(" MiB\n");
+        if (warning != null) {
+            s.append("WARNING: ").append(warning).append('\n');
+        }
+        return s.toString();
+    }
 }
