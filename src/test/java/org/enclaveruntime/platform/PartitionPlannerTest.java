@@ -230,4 +230,27 @@ class PartitionPlannerTest {
         refused(PlatformErrors.CPU_NOT_ONLINE, FakeSysfs::withOffline, ids("2,6"), "CPU2 is offline", "0-1,3-7");
         refused(PlatformErrors.NOT_ENOUGH_CPUS, FakeSysfs::withOffline, count(6), "CPU2 offline", "at most 5 CPUs");
     }
+
+    // ---- this machine, for real -------------------------------------------------------------------------
+
+    @Test
+    void thisMachineRefusesEveryCpu() {
+        Topology t = TopologyReader.read();
+        int all = t.onlineCpus().size();
+        PartitionRequest request = new PartitionRequest(CpuRequest.count(all), 512 * MIB, 512 * MIB, false,
+                HugepagePolicy.AUTO);
+        EnclaveException e = assertThrows(EnclaveException.class,
+                () -> PartitionPlanner.plan(request, t, MemoryReader.read()));
+        assertSame(PlatformErrors.NOT_ENOUGH_CPUS, e.code());
+        int most = all - t.primaryCore().cpus().size();
+        assertTrue(e.getMessage().contains("cpu_count = " + all), e.getMessage());
+        assertTrue(e.getMessage().contains(t.describe()), e.getMessage());
+        assertTrue(e.getMessage().contains("at most " + most), e.getMessage());
+
+        PartitionRequest ids = new PartitionRequest(CpuRequest.ids(t.onlineCpus()), 512 * MIB, 512 * MIB, false,
+                HugepagePolicy.AUTO);
+        EnclaveException byIds = assertThrows(EnclaveException.class,
+                () -> PartitionPlanner.plan(ids, t, MemoryReader.read()));
+        assertSame(PlatformErrors.PRIMARY_CORE, byIds.code());
+    }
 }
