@@ -74,7 +74,8 @@ public final class HugepageReservation {
                 // Read back even when the write failed: the kernel may have added some pages before failing.
                 got = pools.read(size, node) - before;
             }
-            HugepageGrant grant = new HugepageGrant(size.bytes(), node, (int) Math.max(0, got));
+            // More than asked means someone else raised the pool at the same moment: those pages are theirs.
+            HugepageGrant grant = new HugepageGrant(size.bytes(), node, (int) Math.max(0, Math.min(got, pages)));
             LOG.debug("{}: asked for {} more pages, got {}", pools.describe(size, node), pages, got);
             if (got < pages) {
                 release(grant);

@@ -152,9 +152,9 @@ public final class PartitionPlanner {
     }
 
     private static String sharedWarning(CpuList chosen, Topology topology, Core primary) {
-        return "share_cpus = true: the enclave's CPU" + chosen.format() + " are shared with the primary VM"
+        return "share_cpus = true: the enclave runs on CPU" + chosen.format() + ", sharing cores with the primary VM"
                 + (chosen.intersect(primary.cpus()).isEmpty() ? "" : ", including " + primary.describe())
-                + " on an instance with " + topology.describe() + ". The enclave is NOT isolated from the primary; "
+                + ", on an instance with " + topology.describe() + ". The enclave is NOT isolated from the primary; "
                 + "use this for development and tests only.";
     }
 

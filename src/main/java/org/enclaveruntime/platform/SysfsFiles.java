@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Reads and writes the small text files of /sys and /proc below an injectable root ("/" in production, a
@@ -64,8 +65,9 @@ final class SysfsFiles {
     void writeLong(String absolute, long value, ErrorCode onFailure) {
         Path file = resolve(absolute);
         try {
-            // sysfs wants one write of the whole value; Files.writeString without CREATE on an existing file does that.
-            Files.writeString(file, value + "\n", StandardCharsets.US_ASCII);
+            // No CREATE: a missing control file is an error, not a new file (which a fake tree would allow).
+            Files.writeString(file, value + "\n", StandardCharsets.US_ASCII, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
         } catch (IOException e) {
             throw new EnclaveException(onFailure, "cannot write " + value + " to " + file + ": " + reason(e), e);
         }

@@ -140,6 +140,16 @@ class HugepageReservationTest {
         assertEquals(7, read(nr));
     }
 
+    @Test
+    void aMissingPoolIsAnErrorNotANewFile() {
+        Path root = FakeSysfs.twoCores(dir).root();
+        EnclaveException e = assertThrows(EnclaveException.class,
+                () -> new HugepageReservation(root).add(PageSize.SIZE_2M, 3, 4));
+        assertSame(PlatformErrors.HUGEPAGE_CONTROL, e.code());
+        assertTrue(e.getMessage().contains("node3"), e.getMessage());
+        assertTrue(!Files.exists(root.resolve("sys/devices/system/node/node3")));
+    }
+
     private static long read(Path file) throws IOException {
         return Long.parseLong(Files.readString(file).strip());
     }
