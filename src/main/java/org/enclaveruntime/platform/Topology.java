@@ -2,10 +2,11 @@ package org.enclaveruntime.platform;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -34,23 +35,44 @@ public record Topology(List<CpuInfo> online, CpuList present, CpuList possible) 
     }
 
     /**
-     * The physical cores, ordered by their lowest CPU. Grouped by sibling set rather than by core_id,
-     * because core_id repeats across packages and dies while the sibling list is what the kernel schedules by.
+     * The physical cores, ordered by their lowest CPU. Grouped by sibling lists rather than by core_id,
+     * because core_id repeats across packages and dies while the sibling list is what the kernel schedules
+     * by. CPUs are joined whenever any one lists the other, so that sibling lists which disagree (odd
+     * firmware) still give every CPU exactly one core, never two overlapping ones.
      */
     public List<Core> cores() {
-        Map<List<Integer>, CpuInfo> bySiblings = new LinkedHashMap<>();
+        CpuList onlineCpus = onlineCpus();
+        Map<Integer, Integer> parent = new HashMap<>();
         for (CpuInfo cpu : online) {
-            bySiblings.putIfAbsent(cpu.siblings(), cpu);
+            parent.put(cpu.id(), cpu.id());
+        }
+        for (CpuInfo cpu : online) {
+            for (int sibling : cpu.siblings()) {
+                if (onlineCpus.contains(sibling)) {
+                    parent.put(root(parent, sibling), root(parent, cpu.id()));
+                }
+            }
+        }
+        Map<Integer, List<Integer>> groups = new TreeMap<>();
+        for (CpuInfo cpu : online) {
+            groups.computeIfAbsent(root(parent, cpu.id()), k -> new ArrayList<>()).add(cpu.id());
         }
         List<Core> cores = new ArrayList<>();
-        for (Map.Entry<List<Integer>, CpuInfo> e : bySiblings.entrySet()) {
-            // A sibling list may name a CPU that is not online (stale or odd firmware): keep only online ones.
-            CpuList cpus = CpuList.of(e.getKey()).intersect(onlineCpus());
-            CpuInfo first = e.getValue();
+        for (List<Integer> group : groups.values()) {
+            CpuList cpus = CpuList.of(group);
+            CpuInfo first = cpu(cpus.cpus().get(0)).orElseThrow();
             cores.add(new Core(first.pkg(), first.core(), first.node(), cpus));
         }
         cores.sort(Comparator.comparingInt(Core::first));
         return cores;
+    }
+
+    private static int root(Map<Integer, Integer> parent, int cpu) {
+        int r = cpu;
+        while (parent.get(r) != r) {
+            r = parent.get(r);
+        }
+        return r;
     }
 
     public Optional<Core> coreOf(int cpu) {

@@ -68,4 +68,15 @@ class TopologyReaderTest {
         assertEquals(CpuList.of(6), t.coreOf(6).orElseThrow().cpus());
         assertEquals(4, t.cores().size());
     }
+
+    @Test
+    void disagreeingSiblingListsStillGiveOneCorePerCpu() {
+        // cpu1 claims to be alone, cpu0 says it shares a core with cpu1: they are one core.
+        Path root = FakeSysfs.at(dir).cpus("0-3", "0-3").cpu(0, 0, 0, "0-1", true).cpu(1, 0, 0, "1", true)
+                .cpu(2, 0, 1, "2", true).cpu(3, 0, 2, "3", true).meminfo(8000, 7000).root();
+        Topology t = TopologyReader.read(root);
+        assertEquals(List.of(CpuList.of(0, 1), CpuList.of(2), CpuList.of(3)),
+                t.cores().stream().map(Core::cpus).toList());
+        assertEquals(CpuList.of(0, 1), t.primaryCore().cpus());
+    }
 }
