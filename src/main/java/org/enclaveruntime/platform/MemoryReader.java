@@ -4,7 +4,9 @@ import org.enclaveruntime.errors.EnclaveException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Reads {@link MemoryInfo} from /proc/meminfo and the hugepage pools in sysfs below a root. */
 public final class MemoryReader {
@@ -44,7 +46,15 @@ public final class MemoryReader {
                 }
             }
         }
-        return new MemoryInfo(total, available, pools);
+        Map<Integer, Long> nodeFree = new HashMap<>();
+        for (int node : TopologyReader.nodeIds(root)) {
+            String file = "/sys/devices/system/node/node" + node + "/meminfo";
+            if (sys.exists(file)) {
+                // Lines read "Node 0 MemFree:   3443880 kB".
+                nodeFree.put(node, meminfoKb(sys.read(file).replaceAll("(?m)^Node [0-9]+ ", ""), "MemFree", sys) * 1024);
+            }
+        }
+        return new MemoryInfo(total, available, pools, nodeFree);
     }
 
     static String globalPoolDir(PageSize size) {
@@ -71,7 +81,7 @@ public final class MemoryReader {
                 }
             }
         }
-        throw new EnclaveException(PlatformErrors.TOPOLOGY_UNREADABLE, sys.resolve("/proc/meminfo")
+        throw new EnclaveException(PlatformErrors.TOPOLOGY_UNREADABLE, "a meminfo file below " + sys.resolve("/")
                 + " has no readable '" + key + ":' line");
     }
 }

@@ -33,7 +33,13 @@ public final class PartitionPlanner {
         PageSize pageSize = pageSize(request, memory, node, topology);
         List<HugepageNeed> needs = new ArrayList<>();
         if (pageSize.huge()) {
-            needs.add(need(request.memoryBytes(), pageSize, poolNode(node, topology, memory, pageSize), memory));
+            HugepageNeed need = need(request.memoryBytes(), pageSize, poolNode(node, topology, memory, pageSize), memory);
+            if (need.node() >= 0 && need.toAdd() * pageSize.bytes() > memory.nodeFree(need.node()).orElse(Long.MAX_VALUE)) {
+                // The node cannot hold the pages to add: take them system-wide (the kernel spreads them over
+                // nodes) rather than fail; remote memory is slower, not wrong.
+                need = need(request.memoryBytes(), pageSize, HugepagePool.GLOBAL, memory);
+            }
+            needs.add(need);
         }
         checkMemory(request, memory, pageSize, needs);
         CpuList primary = cpus.shared() ? topology.onlineCpus() : topology.onlineCpus().minus(cpus.cpus());

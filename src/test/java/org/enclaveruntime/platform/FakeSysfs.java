@@ -54,6 +54,13 @@ final class FakeSysfs {
         return this;
     }
 
+    FakeSysfs nodeMeminfo(int node, long totalMib, long freeMib) {
+        write("sys/devices/system/node/node" + node + "/meminfo", "Node " + node + " MemTotal:       " + totalMib * 1024
+                + " kB\nNode " + node + " MemFree:        " + freeMib * 1024 + " kB\nNode " + node
+                + " MemUsed:        " + (totalMib - freeMib) * 1024 + " kB");
+        return this;
+    }
+
     FakeSysfs meminfo(long totalMib, long availableMib) {
         write("proc/meminfo", "MemTotal:       " + totalMib * 1024 + " kB\n"
                 + "MemFree:        " + availableMib * 1024 + " kB\n"
@@ -118,7 +125,7 @@ final class FakeSysfs {
             f.cpu(cpu, core / 4, core % 4, core + "," + (core + 8), true);
         }
         return f.node(0, "0-3,8-11").node(1, "4-7,12-15")
-                .meminfo(64_000, 60_000)
+                .meminfo(64_000, 60_000).nodeMeminfo(0, 32_000, 30_000).nodeMeminfo(1, 32_000, 30_000)
                 .pool(PageSize.SIZE_2M, -1, 8, 8).pool(PageSize.SIZE_1G, -1, 0, 0)
                 .pool(PageSize.SIZE_2M, 0, 0, 0).pool(PageSize.SIZE_2M, 1, 8, 8)
                 .pool(PageSize.SIZE_1G, 0, 0, 0).pool(PageSize.SIZE_1G, 1, 0, 0);

@@ -199,6 +199,16 @@ class PartitionPlannerTest {
     }
 
     @Test
+    void numaTakesHugepagesSystemWideWhenTheNodeIsShortOfMemory(@TempDir Path other) {
+        Path root = FakeSysfs.sixteenNuma(other).nodeMeminfo(1, 32_000, 100).root();
+        PartitionPlan p = PartitionPlanner.plan(count(4), TopologyReader.read(root), MemoryReader.read(root));
+        assertEquals(1, p.numaNode(), "the CPUs stay on node 1");
+        assertEquals(-1, p.hugepages().get(0).node());
+        assertEquals(504, p.hugepages().get(0).toAdd());
+        assertEquals(100L << 20, MemoryReader.read(root).nodeFree(1).orElseThrow());
+    }
+
+    @Test
     void numaSpansNodesOnlyWhenOneIsNotEnough() {
         PartitionPlan p = plan(FakeSysfs::sixteenNuma, count(10));
         assertEquals(-1, p.numaNode());
