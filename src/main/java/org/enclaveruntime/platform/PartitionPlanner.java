@@ -145,8 +145,8 @@ public final class PartitionPlanner {
         if (!onPrimary.isEmpty()) {
             CpuList rest = ids.minus(primary.cpus());
             throw new EnclaveException(PlatformErrors.PRIMARY_CORE, "cpu_ids = " + ids.format() + " includes CPU"
-                    + onPrimary.format() + " of " + primary.describe() + ", which the primary keeps (this instance has "
-                    + topology.describe() + "): " + (rest.isEmpty() ? "choose CPUs of other cores"
+                    + onPrimary.format() + " of " + primary.describe() + ", which the primary keeps; this instance has "
+                    + topology.describe() + ": " + (rest.isEmpty() ? "choose CPUs of other cores"
                     : "remove it: cpu_ids = " + rest.format()));
         }
         if (!broken.isEmpty()) {
