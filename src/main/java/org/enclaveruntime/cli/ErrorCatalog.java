@@ -4,6 +4,7 @@ import org.enclaveruntime.config.ConfigErrors;
 import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.GeneralErrors;
 import org.enclaveruntime.state.StateErrors;
+import org.enclaveruntime.platform.PlatformErrors;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,6 +25,7 @@ public final class ErrorCatalog {
         codes.addAll(GeneralErrors.ALL);
         codes.addAll(StateErrors.ALL);
         codes.addAll(ConfigErrors.ALL);
+        codes.addAll(PlatformErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }

@@ -47,5 +47,6 @@ class ErrorCatalogTest {
     private static final List<Class<?>> HOLDERS = List.of(
             org.enclaveruntime.errors.GeneralErrors.class,
             org.enclaveruntime.state.StateErrors.class,
-            org.enclaveruntime.config.ConfigErrors.class);
+            org.enclaveruntime.config.ConfigErrors.class,
+            org.enclaveruntime.platform.PlatformErrors.class);
 }

@@ -12,8 +12,6 @@ import java.util.Map;
 public final class StateWriterMain {
     public static void main(String[] args) {
         StateFile file = new StateFile(new RunDirectory(Path.of(args[0])).create());
-        System.out.println("WRITING");
-        System.out.flush();
         for (long seq = 1; ; seq++) {
             Map<String, String> values = new LinkedHashMap<>();
             for (int i = 0; i < 2000; i++) {
@@ -21,6 +19,10 @@ public final class StateWriterMain {
             }
             file.write(new StateRecord(EnclaveState.RUNNING, seq, 16L, List.of(1), 128L, "4K", "/x", values,
                     null, null, null, null, List.of()));
+            if (seq == 1) {
+                System.out.println("WRITING");
+                System.out.flush();
+            }
         }
     }
 }

@@ -1,0 +1,13 @@
+package org.enclaveruntime.platform;
+
+/**
+ * One line of `enclavectl doctor`. Other packages (configuration, image, KVM capabilities) add their own
+ * implementations; the command runs them all in order and exits non-zero if any result is FAIL.
+ */
+public interface DoctorCheck {
+    /** Short, stable, snake_case: shown in the first column and as "check" in JSON. */
+    String name();
+
+    /** Looks, never changes anything. May throw: the doctor reports an exception as FAIL. */
+    CheckResult run();
+}

@@ -1,0 +1,27 @@
+package org.enclaveruntime.platform;
+
+import java.nio.file.Path;
+
+/**
+ * Hugepages this program added to a pool, and therefore owes back. Plain data so that the state file can
+ * hold it: after a crash the next start or stop gives back exactly what the dead run added.
+ *
+ * @param pageSizeBytes page size of the pool
+ * @param node          NUMA node of the pool, or -1 for the system-wide pool
+ * @param added         pages added to nr_hugepages by us (what the kernel actually gave, not what was asked)
+ */
+public record HugepageGrant(long pageSizeBytes, int node, int added) {
+    public PageSize pageSize() {
+        return PageSize.ofBytes(pageSizeBytes).orElseThrow(
+                () -> new IllegalArgumentException("not a hugepage size: " + pageSizeBytes));
+    }
+
+    /** Gives the pages back on this machine: lowers nr_hugepages by {@code added}. */
+    public void release() {
+        release(Path.of("/"));
+    }
+
+    public void release(Path root) {
+        new HugepageReservation(root).release(this);
+    }
+}

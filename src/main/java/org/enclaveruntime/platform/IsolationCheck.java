@@ -1,0 +1,22 @@
+package org.enclaveruntime.platform;
+
+import java.nio.file.Path;
+
+/** Whether isolate = cpuset could be used; without it the primary's tasks may share the enclave's CPUs. */
+public record IsolationCheck(Path root) implements DoctorCheck {
+    @Override
+    public String name() {
+        return "isolation";
+    }
+
+    @Override
+    public CheckResult run() {
+        CpusetSupport s = CpusetSupport.detect(root);
+        if (s.available()) {
+            return CheckResult.ok("cpuset isolation possible: " + s.reason());
+        }
+        return CheckResult.warn("isolate = cpuset not available: " + s.reason() + "; with isolate = none the "
+                + "primary's tasks may still be scheduled on the enclave's CPUs",
+                "accept isolate = none, or boot with systemd.unified_cgroup_hierarchy=1");
+    }
+}

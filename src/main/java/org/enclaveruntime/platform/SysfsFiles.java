@@ -1,0 +1,84 @@
+package org.enclaveruntime.platform;
+
+import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.ErrorCode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Reads and writes the small text files of /sys and /proc below an injectable root ("/" in production, a
+ * fake tree in tests), turning every failure into an error that names the file.
+ */
+final class SysfsFiles {
+    private final Path root;
+
+    SysfsFiles(Path root) {
+        this.root = root;
+    }
+
+    /** The real file for an absolute kernel path such as "/proc/meminfo". */
+    Path resolve(String absolute) {
+        return root.resolve(absolute.substring(1));
+    }
+
+    boolean exists(String absolute) {
+        return Files.exists(resolve(absolute));
+    }
+
+    String read(String absolute) {
+        Path file = resolve(absolute);
+        try {
+            return Files.readString(file, StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            throw new EnclaveException(PlatformErrors.TOPOLOGY_UNREADABLE, "cannot read " + file + ": " + reason(e), e);
+        }
+    }
+
+    long readLong(String absolute, ErrorCode onFailure) {
+        Path file = resolve(absolute);
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            throw new EnclaveException(onFailure, "cannot read " + file + ": " + reason(e), e);
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new EnclaveException(onFailure, file + " holds '" + text + "', not a number", e);
+        }
+    }
+
+    CpuList readCpuList(String absolute) {
+        String text = read(absolute);
+        try {
+            return CpuList.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new EnclaveException(PlatformErrors.TOPOLOGY_UNREADABLE, resolve(absolute) + ": " + e.getMessage(), e);
+        }
+    }
+
+    void writeLong(String absolute, long value, ErrorCode onFailure) {
+        Path file = resolve(absolute);
+        try {
+            // No CREATE: a missing control file is an error, not a new file (which a fake tree would allow).
+            Files.writeString(file, value + "\n", StandardCharsets.US_ASCII, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException e) {
+            throw new EnclaveException(onFailure, "cannot write " + value + " to " + file + ": " + reason(e), e);
+        }
+    }
+
+    static String reason(IOException e) {
+        String name = e.getClass().getSimpleName();
+        return switch (name) {
+            case "NoSuchFileException" -> "no such file";
+            case "AccessDeniedException" -> "permission denied";
+            default -> e.getMessage() == null ? name : e.getMessage();
+        };
+    }
+}
