@@ -1,5 +1,8 @@
 package org.enclaveruntime.config;
 
+import org.enclaveruntime.platform.HugepagePolicy;
+import org.enclaveruntime.platform.IsolationMode;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -54,10 +57,10 @@ public final class ConfigKeys {
     public static final ConfigKey<Path> LOG_DIR = ConfigKey.of(RUNTIME, "log_dir", PATH, "/var/log/enclave",
             "enclavectl's log and the enclave's console log");
     public static final ConfigKey<HugepagePolicy> HUGEPAGES = ConfigKey.of(RUNTIME, "hugepages",
-            new ChoiceType<>(HugepagePolicy.values(), HugepagePolicy::word), "auto",
+            new ChoiceType<>(HugepagePolicy.values(), HugepagePolicy::text), "auto",
             "page size backing the enclave's memory");
     public static final ConfigKey<IsolationMode> ISOLATE = ConfigKey.of(RUNTIME, "isolate",
-            new ChoiceType<>(IsolationMode.values(), IsolationMode::word), "none",
+            new ChoiceType<>(IsolationMode.values(), IsolationMode::text), "none",
             "cpuset: move the primary's tasks off the enclave's CPUs");
 
     public static final List<ConfigKey<?>> ALL = List.of(IMAGE, CPU_COUNT, CPU_IDS, MEMORY, CID, DEBUG,

@@ -1,12 +1,15 @@
 package org.enclaveruntime.config;
 
+import org.enclaveruntime.platform.CpuList;
+
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 
 /**
- * A Linux CPU list ("2-3,6"): numbers and ascending ranges, comma-separated, each CPU once. The result is
- * sorted. Repeats are refused rather than merged: "1-3,2" is most likely a typo for something else.
+ * A Linux CPU list as a user writes it ("2-3,6"): numbers and ascending ranges, comma-separated, each CPU once. The result is
+ * sorted. Repeats are refused rather than merged: "1-3,2" is most likely a typo for something else. That
+ * strictness is why this parser is not {@link CpuList#parse}, which reads the kernel's own lists leniently.
  */
 record CpuListType(int maxId) implements ValueType<List<Integer>> {
     @Override
@@ -52,26 +55,9 @@ record CpuListType(int maxId) implements ValueType<List<Integer>> {
                 InvalidValueException.quote(text) + " is not a valid CPU list: " + why + " (e.g. 2-3,6)");
     }
 
-    /** Compresses runs back into ranges: [2,3,4,6] → "2-4,6". */
     @Override
     public String format(List<Integer> ids) {
-        StringBuilder s = new StringBuilder();
-        int i = 0;
-        while (i < ids.size()) {
-            int j = i;
-            while (j + 1 < ids.size() && ids.get(j + 1) == ids.get(j) + 1) {
-                j++;
-            }
-            if (s.length() > 0) {
-                s.append(',');
-            }
-            s.append(ids.get(i));
-            if (j > i) {
-                s.append('-').append(ids.get(j));
-            }
-            i = j + 1;
-        }
-        return s.toString();
+        return new CpuList(ids).format();
     }
 
     @Override

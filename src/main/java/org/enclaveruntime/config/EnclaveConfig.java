@@ -1,5 +1,10 @@
 package org.enclaveruntime.config;
 
+import org.enclaveruntime.platform.HugepagePolicy;
+import org.enclaveruntime.platform.IsolationMode;
+import org.enclaveruntime.platform.CpuList;
+import org.enclaveruntime.platform.CpuRequest;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -10,7 +15,7 @@ import java.util.Optional;
  */
 public record EnclaveConfig(
         Path image,
-        CpuSelection cpus,
+        CpuRequest cpus,
         long memoryBytes,
         long cid,
         boolean debug,
@@ -28,8 +33,8 @@ public record EnclaveConfig(
     /** Built from validated settings; a key missing here is a bug in the loader, not a user error. */
     static EnclaveConfig from(java.util.Map<ConfigKey<?>, Setting> s) {
         Setting ids = s.get(ConfigKeys.CPU_IDS);
-        CpuSelection cpus = ids != null ? new CpuSelection.Ids(ConfigKeys.CPU_IDS.cast(ids.value()))
-                : new CpuSelection.Count(Math.toIntExact(get(s, ConfigKeys.CPU_COUNT)));
+        CpuRequest cpus = ids != null ? new CpuRequest.Ids(new CpuList(ConfigKeys.CPU_IDS.cast(ids.value())))
+                : new CpuRequest.Count(Math.toIntExact(get(s, ConfigKeys.CPU_COUNT)));
         return new EnclaveConfig(
                 get(s, ConfigKeys.IMAGE),
                 cpus,

@@ -3,7 +3,8 @@ package org.enclaveruntime.cli;
 import org.enclaveruntime.config.ConfigErrors;
 import org.enclaveruntime.config.ConfigLoader;
 import org.enclaveruntime.config.ConfigOverrides;
-import org.enclaveruntime.config.CpuSelection;
+import org.enclaveruntime.platform.CpuList;
+import org.enclaveruntime.platform.CpuRequest;
 import org.enclaveruntime.config.EnclaveConfig;
 import org.enclaveruntime.config.InvalidConfigException;
 import org.junit.jupiter.api.Test;
@@ -49,14 +50,14 @@ class ConfigOverrideOptionsTest {
     void noFlagsChangeNothing() throws IOException {
         assertEquals(ConfigOverrides.NONE, parse());
         EnclaveConfig config = load(parse());
-        assertEquals(new CpuSelection.Count(1), config.cpus());
+        assertEquals(new CpuRequest.Count(1), config.cpus());
         assertTrue(config.debug());
     }
 
     @Test
     void flagsReplaceFileValues() throws IOException {
         EnclaveConfig config = load(parse("--cpu-ids", "0-1", "--memory", "256M", "--no-debug", "--image", "/i.bin"));
-        assertEquals(new CpuSelection.Ids(List.of(0, 1)), config.cpus());
+        assertEquals(new CpuRequest.Ids(new CpuList(List.of(0, 1))), config.cpus());
         assertEquals(256L << 20, config.memoryBytes());
         assertEquals(false, config.debug());
         assertEquals(Path.of("/i.bin"), config.image());

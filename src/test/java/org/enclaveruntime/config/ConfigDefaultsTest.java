@@ -1,5 +1,10 @@
 package org.enclaveruntime.config;
 
+import org.enclaveruntime.platform.HugepagePolicy;
+import org.enclaveruntime.platform.IsolationMode;
+import org.enclaveruntime.platform.CpuRequest;
+import org.enclaveruntime.platform.CpuList;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +37,7 @@ class ConfigDefaultsTest {
     void builtInDefaultsAreTheDocumentedOnes() {
         long m = 1024 * 1024;
         EnclaveConfig expected = new EnclaveConfig(Path.of("/usr/local/share/dragonfly/image.bin"),
-                new CpuSelection.Count(2), 1024 * m, 16, false, Duration.ofSeconds(10), 512 * m, false, false,
+                new CpuRequest.Count(2), 1024 * m, 16, false, Duration.ofSeconds(10), 512 * m, false, false,
                 Optional.empty(), Path.of("/run/enclave/vsock.sock"), Path.of("/run/enclave"),
                 Path.of("/var/log/enclave"), HugepagePolicy.AUTO, IsolationMode.NONE);
         assertEquals(expected, defaults().config());
@@ -98,7 +103,7 @@ class ConfigDefaultsTest {
                 """);
         EnclaveConfig config = ConfigLoader.load(file, Map.of(), ConfigOverrides.NONE, dir.resolve("absent"))
                 .config();
-        assertEquals(new CpuSelection.Count(3), config.cpus());
+        assertEquals(new CpuRequest.Count(3), config.cpus());
         assertEquals(2L << 30, config.memoryBytes());
         assertEquals(Path.of("/opt/a#b;c"), config.image());
         assertEquals(Duration.ofMillis(500), config.bootTimeout());
@@ -128,7 +133,7 @@ class ConfigDefaultsTest {
                 hugepages = 1g
                 isolate = CPUSET
                 """);
-        EnclaveConfig expected = new EnclaveConfig(Path.of("/srv/image.bin"), new CpuSelection.Ids(List.of(1, 4, 5)),
+        EnclaveConfig expected = new EnclaveConfig(Path.of("/srv/image.bin"), new CpuRequest.Ids(new CpuList(List.of(1, 4, 5))),
                 64L << 20, 4294967294L, true, Duration.ofMinutes(2), 1L << 30, true, true,
                 Optional.of(Path.of("/etc/enclave/cert.pem")), Path.of("/tmp/v.sock"), Path.of("/tmp/run"),
                 Path.of("/tmp/log"), HugepagePolicy.SIZE_1G, IsolationMode.CPUSET);

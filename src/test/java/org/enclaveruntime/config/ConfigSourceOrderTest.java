@@ -1,5 +1,8 @@
 package org.enclaveruntime.config;
 
+import org.enclaveruntime.platform.CpuRequest;
+import org.enclaveruntime.platform.CpuList;
+
 import org.enclaveruntime.errors.EnclaveException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -108,16 +111,16 @@ class ConfigSourceOrderTest {
     void cpuIdsFlagReplacesTheFilesCpuCountAndViceVersa() throws IOException {
         Path counted = write("count.conf", "[enclave]\ncpu_count = 3\n");
         LoadedConfig byIds = ConfigLoader.load(counted, Map.of(), ConfigOverrides.NONE.withCpuIds("0-1"), system);
-        assertEquals(new CpuSelection.Ids(List.of(0, 1)), byIds.config().cpus());
+        assertEquals(new CpuRequest.Ids(new CpuList(List.of(0, 1))), byIds.config().cpus());
         assertTrue(byIds.setting(ConfigKeys.CPU_COUNT).isEmpty());
 
         Path listed = write("ids.conf", "[enclave]\ncpu_ids = 1,3\n");
         LoadedConfig fileIds = ConfigLoader.load(listed, Map.of(), ConfigOverrides.NONE, system);
-        assertEquals(new CpuSelection.Ids(List.of(1, 3)), fileIds.config().cpus());
+        assertEquals(new CpuRequest.Ids(new CpuList(List.of(1, 3))), fileIds.config().cpus());
         assertTrue(fileIds.setting(ConfigKeys.CPU_COUNT).isEmpty(), "the default cpu_count is hidden by cpu_ids");
 
         LoadedConfig byCount = ConfigLoader.load(listed, Map.of(), ConfigOverrides.NONE.withCpuCount("1"), system);
-        assertEquals(new CpuSelection.Count(1), byCount.config().cpus());
+        assertEquals(new CpuRequest.Count(1), byCount.config().cpus());
         assertTrue(byCount.setting(ConfigKeys.CPU_IDS).isEmpty());
     }
 
