@@ -2,6 +2,9 @@ package org.enclaveruntime.cli;
 
 import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.GeneralErrors;
+import org.enclaveruntime.kvm.KvmErrors;
+import org.enclaveruntime.memory.MemoryErrors;
+import org.enclaveruntime.vmm.VmmErrors;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,6 +23,9 @@ public final class ErrorCatalog {
     public static List<ErrorCode> all() {
         List<ErrorCode> codes = new ArrayList<>();
         codes.addAll(GeneralErrors.ALL);
+        codes.addAll(KvmErrors.ALL);
+        codes.addAll(MemoryErrors.ALL);
+        codes.addAll(VmmErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }
