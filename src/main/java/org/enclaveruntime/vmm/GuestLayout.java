@@ -66,7 +66,10 @@ public final class GuestLayout {
         return ramSize;
     }
 
-    /** null, code64 DPL0, data DPL0, code64 DPL3 (0x1b), data DPL3 (0x23). */
+    /**
+     * null, code64 DPL0, data DPL0, code64 DPL3 (0x1b), data DPL3 (0x23), then the 16-byte descriptor of the
+     * TSS (0x28) with type 9, "available": only the TR register KVM is given says busy.
+     */
     static void writeGdt(GuestMemory m) {
         m.writeU64(GDT_GPA, 0);
         m.writeU64(GDT_GPA + 8, 0x00af9b000000ffffL);
@@ -75,7 +78,7 @@ public final class GuestLayout {
         m.writeU64(GDT_GPA + 32, 0x00cff3000000ffffL);
         long base = TSS_GPA;
         long limit = TSS_LIMIT;
-        m.writeU64(GDT_GPA + SELECTOR_TSS, (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x8BL << 40)
+        m.writeU64(GDT_GPA + SELECTOR_TSS, (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89L << 40)
                 | (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56));
         m.writeU64(GDT_GPA + SELECTOR_TSS + 8, base >>> 32);
     }

@@ -109,6 +109,9 @@ public final class RuntimeElf {
             long filesz = b.getLong(p + 32);
             long memsz = b.getLong(p + 40);
             String which = "PT_LOAD segment " + i;
+            if (memsz == 0 && filesz == 0) {
+                continue; // GNU ld may emit an empty segment at p_paddr 0: nothing to load
+            }
             if (vaddr != paddr) {
                 throw bad(which + ": p_vaddr 0x" + Long.toHexString(vaddr) + " differs from p_paddr 0x"
                         + Long.toHexString(paddr) + "; the runtime runs identity-mapped");

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * What to boot: vCPUs, RAM, the runtime ELF and where its console goes.
  *
- * @param consoleLog where the serial console is written; null discards it
+ * @param consoleLog where the serial console is written when debug is on; null (or debug off) discards it
  * @param pinCpus    empty for no pinning; otherwise vCPU i runs on host CPU pinCpus.get(i)
  */
 public record VmSpec(int vcpuCount, long memoryBytes, byte[] runtimeElf, boolean debug, Path consoleLog, long cid,
