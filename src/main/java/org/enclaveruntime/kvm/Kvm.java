@@ -35,23 +35,28 @@ public final class Kvm implements AutoCloseable {
 
     /** Opens /dev/kvm and checks it; throws {@link EnclaveException} with a KvmErrors code and a remedy. */
     public static Kvm open() {
-        int fd = LIBC.open(DEVICE.toString(), Native.O_RDWR | Native.O_CLOEXEC, 0);
+        return open(DEVICE);
+    }
+
+    /** Opens the KVM device at {@code device} (tests use a path that does not exist). */
+    static Kvm open(Path device) {
+        int fd = LIBC.open(device.toString(), Native.O_RDWR | Native.O_CLOEXEC, 0);
         if (fd < 0) {
             int errno = Native.errno();
-            if (errno == Native.ENOENT || !Files.exists(DEVICE)) {
-                throw new EnclaveException(KvmErrors.KVM_MISSING, DEVICE + " does not exist on this host");
+            if (errno == Native.ENOENT || !Files.exists(device)) {
+                throw new EnclaveException(KvmErrors.KVM_MISSING, device + " does not exist on this host");
             }
             if (errno == Native.EACCES || errno == Native.EPERM) {
                 throw new EnclaveException(KvmErrors.KVM_NOT_PERMITTED,
-                        "cannot open " + DEVICE + ": " + Native.describe(errno));
+                        "cannot open " + device + ": " + Native.describe(errno));
             }
             throw new EnclaveException(KvmErrors.KVM_OPERATION_FAILED,
-                    "cannot open " + DEVICE + ": " + Native.describe(errno));
+                    "cannot open " + device + ": " + Native.describe(errno));
         }
         try {
             int version = LIBC.ioctl(fd, KvmAbi.KVM_GET_API_VERSION, 0L);
             if (version != KvmAbi.API_VERSION) {
-                throw new EnclaveException(KvmErrors.KVM_API_VERSION, DEVICE + " reports KVM API version "
+                throw new EnclaveException(KvmErrors.KVM_API_VERSION, device + " reports KVM API version "
                         + version + "; enclavectl needs version " + KvmAbi.API_VERSION);
             }
             for (int i = 0; i < REQUIRED_CAPS.length; i++) {

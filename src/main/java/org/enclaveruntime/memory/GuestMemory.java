@@ -208,6 +208,24 @@ public final class GuestMemory implements AutoCloseable {
         }
     }
 
+    /** Bytes of guest RAM that are resident (touched by the guest or the VMM), from mincore. */
+    public synchronized long residentBytes() {
+        ensureOpen();
+        long pages = (size + BASE_PAGE - 1) / BASE_PAGE;
+        Pointer vec = Memory.allocateDirect(Runtime.getSystemRuntime(), (int) Math.min(pages, SCRUB_CHUNK / BASE_PAGE));
+        long resident = 0;
+        for (long chunk = 0; chunk < size; chunk += SCRUB_CHUNK) {
+            long length = Math.min(SCRUB_CHUNK, size - chunk);
+            if (LIBC.mincore(address + chunk, length, vec) != 0) {
+                return -1;
+            }
+            for (long p = 0; p < (length + BASE_PAGE - 1) / BASE_PAGE; p++) {
+                resident += vec.getByte(p) & 1;
+            }
+        }
+        return resident * BASE_PAGE;
+    }
+
     /** For the scrub test only: a second descriptor of the memfd that outlives {@link #close()}. */
     int dupMemfd() {
         return LIBC.dup(memfd);

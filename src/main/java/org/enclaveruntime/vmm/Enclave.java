@@ -241,7 +241,11 @@ public final class Enclave implements AutoCloseable {
         return new ReadyResult.Ended(ended.join());
     }
 
-    /** Called once, on the thread that ends the enclave (or at once if it has ended), with how it ended. */
+    /**
+     * Called once with how the enclave ended, after every vCPU thread has left KVM_RUN: on the last vCPU
+     * thread to stop (or at once on the caller's thread if it has already ended). Do not block in it; calling
+     * {@link #close()} from it is fine.
+     */
     public void onExit(Consumer<EnclaveExit> listener) {
         ended.thenAccept(listener);
     }
@@ -288,6 +292,11 @@ public final class Enclave implements AutoCloseable {
         return power.reports();
     }
 
+    /** Bytes of guest RAM resident in host memory now (for benchmarks and status). */
+    public long guestResidentBytes() {
+        return memory.residentBytes();
+    }
+
     /** Unclaimed port and MMIO accesses so far. */
     public long unclaimedAccesses() {
         return ports.unclaimedAccesses() + mmio.unclaimedAccesses();
@@ -314,7 +323,7 @@ public final class Enclave implements AutoCloseable {
         }
         awaitThreads();
         for (VcpuRunner r : runners) {
-            if (r.thread().isAlive()) {
+            if (r.thread().isAlive() && r.thread() != Thread.currentThread()) {
                 // Unmapping kvm_run or guest RAM under a live vCPU thread would crash the JVM: leak instead.
                 LOG.error("vCPU thread {} did not end; its resources are not released", r.thread().getName());
                 return;
@@ -338,6 +347,9 @@ public final class Enclave implements AutoCloseable {
         long deadline = System.nanoTime() + JOIN_TIMEOUT.toNanos();
         for (VcpuRunner r : runners) {
             Thread t = r.thread();
+            if (t == Thread.currentThread()) {
+                continue; // an onExit listener on the last vCPU thread: that thread is past its KVM_RUN loop
+            }
             while (t != null && t.isAlive() && System.nanoTime() < deadline) {
                 r.kickIfStopping(stopping);
                 try {

@@ -1,22 +1,31 @@
 package org.enclaveruntime.kvm;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.ExitStatus;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** The real /dev/kvm: capabilities, supported CPUID, a VM with a vCPU. */
+/** The real /dev/kvm: capabilities, supported CPUID, a VM with a vCPU; and the error when it is missing. */
 class KvmTest {
-    @BeforeAll
-    static void needKvm() {
-        assumeTrue(Files.exists(Kvm.DEVICE), "SKIPPED: /dev/kvm does not exist on this host");
+    @Test
+    void aMissingDeviceIsAClearErrorWithARemedy() {
+        EnclaveException e = assertThrows(EnclaveException.class, () -> Kvm.open(Path.of("/nonexistent/kvm")));
+        assertEquals(KvmErrors.KVM_MISSING, e.code());
+        assertEquals(ExitStatus.KVM, e.exitStatus());
+        assertTrue(e.getMessage().contains("/nonexistent/kvm"), e.getMessage());
+        assertTrue(e.remedy().contains("modprobe kvm_intel"), e.remedy());
     }
 
     @Test
     void opensChecksAndCreatesAVcpu() {
+        assumeTrue(Files.exists(Kvm.DEVICE), "SKIPPED: /dev/kvm does not exist on this host");
         try (Kvm kvm = Kvm.open(); KvmVm vm = kvm.createVm(); KvmVcpu vcpu = vm.createVcpu(0)) {
             assertTrue(kvm.vcpuMmapSize() >= 4096, "kvm_run size " + kvm.vcpuMmapSize());
             assertTrue(kvm.checkExtension(KvmAbi.KVM_CAP_IMMEDIATE_EXIT) > 0);
@@ -34,7 +43,7 @@ class KvmTest {
             vcpu.setRegs(regs);
             KvmRegs back = new KvmRegs();
             vcpu.getRegs(back);
-            assertTrue(back.get(KvmAbi.Regs.RIP) == 0x1234, "rip read back");
+            assertEquals(0x1234, back.get(KvmAbi.Regs.RIP), "rip read back");
         }
     }
 }

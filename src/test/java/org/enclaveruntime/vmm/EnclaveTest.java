@@ -152,4 +152,20 @@ class EnclaveTest {
         e.close();
         assertEquals(new EnclaveExit.Stopped(true), e.awaitExit());
     }
+
+    @Test
+    void onExitRunsOnceAndMayCloseTheEnclave() throws Exception {
+        Enclave e = Enclave.boot(spec(TestGuests.EXIT_7, 1));
+        java.util.concurrent.CompletableFuture<EnclaveExit> seen = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        e.onExit(x -> {
+            calls.incrementAndGet();
+            e.close();
+            seen.complete(x);
+        });
+        assertEquals(new EnclaveExit.CleanShutdown(7), seen.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        e.onExit(x -> calls.incrementAndGet());
+        assertEquals(2, calls.get(), "once per listener, the late one at once");
+        e.close();
+    }
 }
