@@ -116,4 +116,21 @@ class GuestMemoryTest {
             LibC.INSTANCE.close(dup);
         }
     }
+
+    /**
+     * With no 2 MiB hugepages reserved, a hugetlb-backed guest RAM must fail to map (and say so with E410):
+     * proof that the backing really asks for hugetlbfs pages. Skipped when hugepages are free, because
+     * then it would succeed (tests must not reserve hugepages behind other users' backs).
+     */
+    @Test
+    void hugetlbBackingReallyAsksForHugepages() throws Exception {
+        String meminfo = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/meminfo"));
+        java.util.regex.Matcher free = java.util.regex.Pattern.compile("HugePages_Free:\\s+(\\d+)").matcher(meminfo);
+        org.junit.jupiter.api.Assumptions.assumeTrue(free.find() && free.group(1).equals("0"),
+                "SKIPPED: 2 MiB hugepages are free on this host");
+        EnclaveException e = assertThrows(EnclaveException.class,
+                () -> GuestMemory.create(4L << 20, MemoryBacking.hugetlb(2L << 20)));
+        assertEquals(MemoryErrors.GUEST_MEMORY, e.code());
+        assertTrue(e.getMessage().contains("Hugetlb"), e.getMessage());
+    }
 }
