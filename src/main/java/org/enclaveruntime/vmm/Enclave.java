@@ -206,6 +206,7 @@ public final class Enclave implements AutoCloseable {
         }
         s.setTable(KvmAbi.Sregs.GDT, GuestLayout.GDT_GPA, GuestLayout.GDT_LIMIT);
         s.setTaskRegister(GuestLayout.TSS_GPA, GuestLayout.TSS_LIMIT, GuestLayout.SELECTOR_TSS);
+        s.setTable(KvmAbi.Sregs.IDT, 0, 0); // no IDT on purpose: any exception is a triple fault
         s.set(KvmAbi.Sregs.CR0, 0x80050033L); // PE MP ET NE WP AM PG
         s.set(KvmAbi.Sregs.CR3, 0x10000L);
         s.set(KvmAbi.Sregs.CR4, 0x20L); // PAE
@@ -432,6 +433,11 @@ public final class Enclave implements AutoCloseable {
             end(new EnclaveExit.Panicked(message));
         }
 
+        /**
+         * WAIT. The guest checks the control page and then writes WAIT; a shutdown requested in between must
+         * not be lost. LockSupport's permit gives that: shutdown() sets the flag and then unparks, so a park
+         * after the unpark returns at once, and a park before it is woken.
+         */
         @Override
         public void idle(int vcpu) {
             if (!shutdownRequested && !stopping) {
