@@ -153,7 +153,7 @@ public final class Enclave implements AutoCloseable {
             KvmVcpu vcpu = vm.createVcpu(i);
             resources.add(vcpu);
             vcpu.setCpuid(cpuidFor(cpuid, i));
-            setEntryState(vcpu, elf.entry());
+            setEntryState(vcpu, elf.entry(), spec.memoryBytes());
             vcpus.add(vcpu);
         }
         for (KvmVcpu vcpu : vcpus) {
@@ -195,7 +195,8 @@ public final class Enclave implements AutoCloseable {
         return table;
     }
 
-    private void setEntryState(KvmVcpu vcpu, long entry) {
+    /** The entry state of docs/guest-abi.md: 64-bit mode at CPL 3, flat segments, TSS, stack, rdi/rsi. */
+    static void setEntryState(KvmVcpu vcpu, long entry, long ramSize) {
         KvmSregs s = new KvmSregs();
         vcpu.getSregs(s);
         KvmSregs.Segment code = new KvmSregs.Segment(0, 0xffffffff, GuestLayout.SELECTOR_CODE3, 11, 3, false, true);
@@ -215,7 +216,7 @@ public final class Enclave implements AutoCloseable {
 
         KvmRegs r = new KvmRegs();
         r.set(KvmAbi.Regs.RIP, entry);
-        r.set(KvmAbi.Regs.RSP, GuestLayout.stackTop(spec.memoryBytes(), vcpu.index()));
+        r.set(KvmAbi.Regs.RSP, GuestLayout.stackTop(ramSize, vcpu.index()));
         r.set(KvmAbi.Regs.RFLAGS, 0x3002L); // IOPL 3, reserved bit 1
         r.set(KvmAbi.Regs.RDI, vcpu.index());
         r.set(KvmAbi.Regs.RSI, GuestLayout.BOOT_INFO_GPA);
