@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where a Linux bzImage, its initrd and its command line go in guest RAM and what the zero page
+ * Where a Linux kernel (bzImage, or an uncompressed vmlinux ELF), its initrd and its command line go in guest RAM and what the zero page
  * (struct boot_params) says, for the 64-bit boot protocol (Documentation/arch/x86/boot.rst, protocol
  * 2.06 or later). Only for hosts whose KVM runs ring 0 natively; on ours the enclave runtime is used.
  * This class only computes: copying the pieces into guest memory and setting the registers (rip =
@@ -50,20 +50,20 @@ public final class LinuxBootLayout {
     public record E820(long address, long size, int type) {
     }
 
-    private final long kernelGpa;
-    private final int kernelOffset;
-    private final int kernelLength;
+    /** Kernel bytes [fileOffset, +fileSize) of the image go to gpa; memSize - fileSize bytes after are zeroed. */
+    public record KernelSegment(long gpa, long fileOffset, long fileSize, long memSize) {
+    }
+
+    private final List<KernelSegment> segments;
     private final long initrdGpa;
     private final long entry;
     private final byte[] zeroPage;
     private final byte[] cmdline;
     private final List<E820> e820;
 
-    private LinuxBootLayout(long kernelGpa, int kernelOffset, int kernelLength, long initrdGpa, long entry,
-                            byte[] zeroPage, byte[] cmdline, List<E820> e820) {
-        this.kernelGpa = kernelGpa;
-        this.kernelOffset = kernelOffset;
-        this.kernelLength = kernelLength;
+    private LinuxBootLayout(List<KernelSegment> segments, long initrdGpa, long entry, byte[] zeroPage,
+                            byte[] cmdline, List<E820> e820) {
+        this.segments = segments;
         this.initrdGpa = initrdGpa;
         this.entry = entry;
         this.zeroPage = zeroPage;
@@ -128,33 +128,110 @@ public final class LinuxBootLayout {
                     + Long.toHexString(Math.min(ramSize, MMIO_HOLE_START)));
         }
 
+        byte[] zero = new byte[4096];
+        int headerEnd = JUMP + 2 + (bzImage[JUMP + 1] & 0xff);
+        headerEnd = Math.min(Math.max(headerEnd, INIT_SIZE + 4), 0x290);
+        System.arraycopy(bzImage, SETUP_SECTS, zero, SETUP_SECTS, headerEnd - SETUP_SECTS);
         long cmdlineSize = h.getInt(CMDLINE_SIZE) & 0xffffffffL;
+        long initrdMax = h.getInt(INITRD_ADDR_MAX) & 0xffffffffL;
+        List<KernelSegment> kernel = List.of(new KernelSegment(kernelGpa, kernelOffset, kernelLength, kernelLength));
+        // The 64-bit entry point is 0x200 bytes into the protected-mode kernel.
+        return finish(zero, kernel, kernelGpa + initSize, kernelGpa + 0x200, cmdlineSize, initrdMax, initrdSize,
+                commandLine, ramSize);
+    }
+
+    /**
+     * The layout for an uncompressed vmlinux (ELF64): its PT_LOAD segments at their physical addresses, entry
+     * at e_entry (the kernel links ENTRY(phys_startup_64), a physical address), and a zero page whose setup
+     * header the loader writes itself since there is no bzImage header to copy.
+     */
+    public static LinuxBootLayout planVmlinux(byte[] vmlinux, long initrdSize, String commandLine, long ramSize) {
+        if (vmlinux.length < 64) {
+            throw bad("vmlinux is " + vmlinux.length + " bytes, shorter than an ELF header");
+        }
+        ByteBuffer b = ByteBuffer.wrap(vmlinux).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.getInt(0) != 0x464c457f || vmlinux[4] != 2 || vmlinux[5] != 1) {
+            throw bad("vmlinux is not a 64-bit little-endian ELF file");
+        }
+        if ((b.getShort(16) & 0xffff) != 2 || (b.getShort(18) & 0xffff) != 62) {
+            throw bad("vmlinux is not an x86-64 ET_EXEC file");
+        }
+        long entry = b.getLong(24);
+        long phoff = b.getLong(32);
+        int phentsize = b.getShort(54) & 0xffff;
+        int phnum = b.getShort(56) & 0xffff;
+        if (phentsize != 56 || phnum == 0 || phoff < 0 || phoff > vmlinux.length
+                || (long) phnum * 56 > vmlinux.length - phoff) {
+            throw bad("vmlinux program headers (e_phoff " + phoff + ", " + phnum + " x " + phentsize
+                    + ") do not fit in the file");
+        }
+        long limit = Math.min(ramSize, MMIO_HOLE_START);
+        List<KernelSegment> segments = new ArrayList<>();
+        long end = 0;
+        for (int i = 0; i < phnum; i++) {
+            int p = (int) (phoff + 56L * i);
+            if (b.getInt(p) != 1) {
+                continue;
+            }
+            long offset = b.getLong(p + 8);
+            long paddr = b.getLong(p + 24);
+            long filesz = b.getLong(p + 32);
+            long memsz = b.getLong(p + 40);
+            if (filesz < 0 || memsz < filesz || offset < 0 || offset > vmlinux.length
+                    || filesz > vmlinux.length - offset) {
+                throw bad("vmlinux PT_LOAD segment " + i + " has inconsistent sizes or lies outside the file");
+            }
+            if (paddr < HIGH_MEMORY || paddr > limit || memsz > limit - paddr) {
+                throw bad("vmlinux PT_LOAD segment " + i + " at 0x" + Long.toHexString(paddr)
+                        + " does not fit in guest RAM between 1 MiB and 0x" + Long.toHexString(limit));
+            }
+            segments.add(new KernelSegment(paddr, offset, filesz, memsz));
+            end = Math.max(end, paddr + memsz);
+        }
+        if (segments.isEmpty()) {
+            throw bad("vmlinux has no PT_LOAD segment");
+        }
+        final long e = entry;
+        if (segments.stream().noneMatch(s -> e >= s.gpa() && e < s.gpa() + s.memSize())) {
+            throw bad("vmlinux entry 0x" + Long.toHexString(entry) + " is not inside a loaded segment");
+        }
+        byte[] zero = new byte[4096];
+        ByteBuffer z = ByteBuffer.wrap(zero).order(ByteOrder.LITTLE_ENDIAN);
+        z.putShort(BOOT_FLAG, (short) 0xAA55);
+        z.putInt(HEADER, HDRS);
+        z.putShort(VERSION, (short) 0x20F);
+        z.put(LOADFLAGS, (byte) LOADED_HIGH);
+        z.putInt(KERNEL_ALIGNMENT, 0x1000000);
+        return finish(zero, List.copyOf(segments), end, entry, CMDLINE_MAX - 1, 0xFFFF_FFFFL, initrdSize,
+                commandLine, ramSize);
+    }
+
+    /** Command line, initrd and e820 placement, and the zero page fields every kernel image shares. */
+    private static LinuxBootLayout finish(byte[] zero, List<KernelSegment> kernel, long kernelEnd, long entry,
+                                          long cmdlineSize, long initrdMax, long initrdSize, String commandLine,
+                                          long ramSize) {
         byte[] cmd = (commandLine == null ? "" : commandLine).getBytes(StandardCharsets.US_ASCII);
         if (cmd.length > cmdlineSize || cmd.length + 1 > CMDLINE_MAX) {
-            throw bad("the command line is " + cmd.length + " bytes; the kernel accepts at most " + cmdlineSize);
+            throw bad("the command line is " + cmd.length + " bytes; the kernel accepts at most "
+                    + Math.min(cmdlineSize, CMDLINE_MAX - 1));
         }
         byte[] cmdline = new byte[cmd.length + 1];
         System.arraycopy(cmd, 0, cmdline, 0, cmd.length);
 
         long initrdGpa = 0;
         if (initrdSize > 0) {
-            long max = h.getInt(INITRD_ADDR_MAX) & 0xffffffffL;
-            long top = Math.min(Math.min(ramSize, MMIO_HOLE_START), max + 1);
+            long top = Math.min(Math.min(ramSize, MMIO_HOLE_START), initrdMax + 1);
             initrdGpa = (top - initrdSize) & ~0xfffL;
-            if (initrdSize > top || initrdGpa < alignUp(kernelGpa + initSize, 0x1000)) {
+            if (initrdSize > top || initrdGpa < alignUp(kernelEnd, 0x1000)) {
                 throw bad("the " + initrdSize + "-byte initrd does not fit between the kernel and 0x"
                         + Long.toHexString(top));
             }
         }
 
         List<E820> map = e820(ramSize);
-        byte[] zero = new byte[4096];
         ByteBuffer z = ByteBuffer.wrap(zero).order(ByteOrder.LITTLE_ENDIAN);
-        int headerEnd = JUMP + 2 + (bzImage[JUMP + 1] & 0xff);
-        headerEnd = Math.min(Math.max(headerEnd, INIT_SIZE + 4), 0x290);
-        System.arraycopy(bzImage, SETUP_SECTS, zero, SETUP_SECTS, headerEnd - SETUP_SECTS);
         z.put(TYPE_OF_LOADER, (byte) 0xFF);
-        z.putInt(CODE32_START, (int) kernelGpa);
+        z.putInt(CODE32_START, (int) kernel.get(0).gpa());
         z.putInt(CMD_LINE_PTR, (int) CMDLINE_GPA);
         z.putInt(EXT_CMD_LINE_PTR, 0);
         z.putInt(RAMDISK_IMAGE, (int) initrdGpa);
@@ -166,9 +243,7 @@ public final class LinuxBootLayout {
             int o = E820_TABLE + i * E820_ENTRY_SIZE;
             z.putLong(o, map.get(i).address()).putLong(o + 8, map.get(i).size()).putInt(o + 16, map.get(i).type());
         }
-        // The 64-bit entry point is 0x200 bytes into the protected-mode kernel.
-        return new LinuxBootLayout(kernelGpa, (int) kernelOffset, (int) kernelLength, initrdGpa, kernelGpa + 0x200,
-                zero, cmdline, List.copyOf(map));
+        return new LinuxBootLayout(kernel, initrdGpa, entry, zero, cmdline, List.copyOf(map));
     }
 
     static List<E820> e820(long ramSize) {
@@ -191,17 +266,9 @@ public final class LinuxBootLayout {
         return new EnclaveException(VmmErrors.INVALID_LINUX_IMAGE, "Linux bzImage: " + what);
     }
 
-    public long kernelGpa() {
-        return kernelGpa;
-    }
-
-    /** The protected-mode kernel is bytes [kernelFileOffset, +kernelLength) of the bzImage. */
-    public int kernelFileOffset() {
-        return kernelOffset;
-    }
-
-    public int kernelLength() {
-        return kernelLength;
+    /** Where the kernel goes: for a bzImage the protected-mode part, for a vmlinux its PT_LOAD segments. */
+    public List<KernelSegment> kernel() {
+        return segments;
     }
 
     public long initrdGpa() {

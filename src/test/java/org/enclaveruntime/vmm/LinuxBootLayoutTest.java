@@ -47,13 +47,12 @@ class LinuxBootLayoutTest {
     @Test
     void placesKernelInitrdCommandLineAndZeroPage() {
         LinuxBootLayout l = LinuxBootLayout.plan(good(), 3 * 4096 + 5, "console=ttyS0 quiet", RAM);
-        assertEquals(0x1000000, l.kernelGpa(), "relocatable: preferred address, 2 MiB aligned");
+        assertEquals(List.of(new LinuxBootLayout.KernelSegment(0x1000000, (SETUP_SECTS + 1) * 512, KERNEL_BYTES,
+                KERNEL_BYTES)), l.kernel(), "relocatable: preferred address, 2 MiB aligned, after the setup sectors");
         assertEquals(0x1000200, l.entry(), "64-bit entry at +0x200");
-        assertEquals((SETUP_SECTS + 1) * 512, l.kernelFileOffset());
-        assertEquals(KERNEL_BYTES, l.kernelLength());
         assertEquals(0, l.initrdGpa() % 4096);
         assertTrue(l.initrdGpa() + 3 * 4096 + 5 <= RAM);
-        assertTrue(l.initrdGpa() >= l.kernelGpa() + 0x800000, "initrd above the kernel's init_size");
+        assertTrue(l.initrdGpa() >= 0x1000000 + 0x800000, "initrd above the kernel's init_size");
         assertArrayEquals("console=ttyS0 quiet\0".getBytes(), l.cmdline());
 
         ByteBuffer z = ByteBuffer.wrap(l.zeroPage()).order(ByteOrder.LITTLE_ENDIAN);
@@ -86,7 +85,7 @@ class LinuxBootLayoutTest {
     void nonRelocatableKernelGoesToItsPreferredAddress() {
         LinuxBootLayout l = LinuxBootLayout.plan(bzImage(b -> b.put(0x234, (byte) 0).putLong(0x258, 0x100000)),
                 0, "", RAM);
-        assertEquals(0x100000, l.kernelGpa());
+        assertEquals(0x100000, l.kernel().get(0).gpa());
         assertEquals(0, l.initrdGpa());
     }
 
@@ -111,5 +110,24 @@ class LinuxBootLayoutTest {
         refused(good(), 0, "x".repeat(2049), RAM, "command line");
         refused(good(), RAM, "", RAM, "initrd");
         refused(good(), 0, "", 16L << 20, "guest RAM");
+    }
+
+    @Test
+    void vmlinuxSegmentsGoToTheirPhysicalAddresses() {
+        byte[] code = new byte[4096];
+        byte[] elf = TestGuests.elf(code, 0x1000000, 0x1000000);
+        ByteBuffer.wrap(elf).order(ByteOrder.LITTLE_ENDIAN).putLong(64 + 16, 0xffffffff81000000L); // p_vaddr
+        LinuxBootLayout l = LinuxBootLayout.planVmlinux(elf, 8192, "root=/dev/vda", RAM);
+        assertEquals(List.of(new LinuxBootLayout.KernelSegment(0x1000000, 120, 4096, 4096 + 64)), l.kernel());
+        assertEquals(0x1000000, l.entry());
+        ByteBuffer z = ByteBuffer.wrap(l.zeroPage()).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals((short) 0xAA55, z.getShort(0x1FE));
+        assertEquals(0x53726448, z.getInt(0x202));
+        assertEquals(LinuxBootLayout.CMDLINE_GPA, z.getInt(0x228));
+        assertTrue(l.initrdGpa() > 0x1000000 + 4096);
+        EnclaveException e = assertThrows(EnclaveException.class,
+                () -> LinuxBootLayout.planVmlinux(TestGuests.elf(code, 0x1000, 0x1000), 0, "", RAM));
+        assertTrue(e.getMessage().contains("between 1 MiB"), e.getMessage());
+        assertThrows(EnclaveException.class, () -> LinuxBootLayout.planVmlinux(new byte[10], 0, "", RAM));
     }
 }
