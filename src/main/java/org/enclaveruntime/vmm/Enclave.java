@@ -82,7 +82,7 @@ public final class Enclave implements AutoCloseable {
         try {
             enclave.build(elf);
         } catch (RuntimeException | Error e) {
-            enclave.releaseResources();
+            enclave.abortBoot();
             throw e;
         }
         return enclave;
@@ -328,6 +328,20 @@ public final class Enclave implements AutoCloseable {
             if (r.thread().isAlive() && r.thread() != Thread.currentThread()) {
                 // Unmapping kvm_run or guest RAM under a live vCPU thread would crash the JVM: leak instead.
                 LOG.error("vCPU thread {} did not end; its resources are not released", r.thread().getName());
+                return;
+            }
+        }
+        releaseResources();
+    }
+
+    /** Undoes a boot that failed part-way; vCPU threads already started (thread creation failed) are stopped first. */
+    private void abortBoot() {
+        end(new EnclaveExit.Failed("boot failed"));
+        awaitThreads();
+        for (VcpuRunner r : runners) {
+            Thread t = r.thread();
+            if (t != null && t.isAlive()) {
+                LOG.error("vCPU thread {} did not end; its resources are not released", t.getName());
                 return;
             }
         }
