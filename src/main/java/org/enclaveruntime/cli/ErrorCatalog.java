@@ -5,6 +5,9 @@ import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.GeneralErrors;
 import org.enclaveruntime.state.StateErrors;
 import org.enclaveruntime.platform.PlatformErrors;
+import org.enclaveruntime.kvm.KvmErrors;
+import org.enclaveruntime.memory.MemoryErrors;
+import org.enclaveruntime.vmm.VmmErrors;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,6 +29,9 @@ public final class ErrorCatalog {
         codes.addAll(StateErrors.ALL);
         codes.addAll(ConfigErrors.ALL);
         codes.addAll(PlatformErrors.ALL);
+        codes.addAll(KvmErrors.ALL);
+        codes.addAll(MemoryErrors.ALL);
+        codes.addAll(VmmErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }

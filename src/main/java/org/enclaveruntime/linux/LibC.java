@@ -23,6 +23,11 @@ public interface LibC {
 
     int ioctl(int fd, long request, long arg);
 
+    /**
+     * Broken through jnr-ffi 2.2's generated x86-64 stubs (the sixth argument, offset, arrives as garbage
+     * and glibc returns EINVAL): use {@link Native#mmap} instead.
+     */
+    @Deprecated
     long mmap(long addr, @size_t long length, int prot, int flags, int fd, long offset);
 
     int munmap(long addr, @size_t long length);
@@ -49,6 +54,8 @@ public interface LibC {
 
     long syscall(long number, long a0, long a1, long a2);
 
+    long syscall(long number, long a0, long a1, long a2, long a3, long a4, long a5);
+
     int getpid();
 
     int setsid();
@@ -56,4 +63,13 @@ public interface LibC {
     int sigaction(int signum, Pointer act, Pointer oldact);
 
     String strerror(int errnum);
+
+    int dup(int fd);
+
+    int mincore(long addr, @size_t long length, @Out Pointer vec);
+
+    int sigemptyset(Pointer set);
+
+    /** Address of a symbol in the already loaded libraries (handle 0 = RTLD_DEFAULT); 0 if not found. */
+    long dlsym(long handle, String symbol);
 }

@@ -29,6 +29,10 @@ public final class Native {
 
     public static final long SYS_GETTID = 186;
     public static final long SYS_TGKILL = 234;
+    public static final long SYS_MLOCK2 = 325;
+    public static final long SYS_MMAP = 9;
+
+    public static final int MLOCK_ONFAULT = 1;
 
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
@@ -43,6 +47,15 @@ public final class Native {
 
     public static String describe(int errno) {
         return LibC.INSTANCE.strerror(errno) + " (errno " + errno + ")";
+    }
+
+    /**
+     * mmap(2) as a raw system call: jnr-ffi's generated stub for six-argument functions passes a wrong last
+     * argument, so LibC.mmap fails with EINVAL; the seven-argument syscall(2) path is correct. Returns the
+     * address, or {@link #MAP_FAILED} with errno set.
+     */
+    public static long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
+        return LibC.INSTANCE.syscall(SYS_MMAP, addr, length, prot, flags, fd, offset);
     }
 
     /** The calling thread's kernel thread id, which is what sched_setaffinity and tgkill take. */

@@ -48,5 +48,8 @@ class ErrorCatalogTest {
             org.enclaveruntime.errors.GeneralErrors.class,
             org.enclaveruntime.state.StateErrors.class,
             org.enclaveruntime.config.ConfigErrors.class,
-            org.enclaveruntime.platform.PlatformErrors.class);
+            org.enclaveruntime.platform.PlatformErrors.class,
+            org.enclaveruntime.kvm.KvmErrors.class,
+            org.enclaveruntime.memory.MemoryErrors.class,
+            org.enclaveruntime.vmm.VmmErrors.class);
 }

@@ -1,0 +1,126 @@
+package org.enclaveruntime.devices;
+
+import org.enclaveruntime.memory.GuestAddressException;
+import org.enclaveruntime.memory.GuestMemory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The power and status ports of docs/guest-abi.md (0x500..0x505): READY, SHUTDOWN with an exit code, PANIC
+ * with a message in guest memory, WAIT (idle), NOTIFY (normally absorbed by an ioeventfd) and REPORT.
+ */
+public final class PowerDevice implements BusDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(PowerDevice.class);
+
+    public static final int BASE = 0x500;
+    public static final int PORTS = 6;
+    private static final int STATUS = 0, SHUTDOWN = 1, PANIC = 2, WAIT = 3, NOTIFY = 4, REPORT = 5;
+    private static final int STATUS_READY = 1;
+    /** Bytes of a panic message read at most, its NUL included. */
+    public static final int PANIC_MESSAGE_MAX = 512;
+    /** REPORT values kept for tests and status; older ones are dropped. */
+    public static final int REPORTS_KEPT = 256;
+
+    private final GuestMemory memory;
+    private final PowerListener listener;
+    private final List<Report> reports = new ArrayList<>();
+
+    /** A REPORT write: the value a vCPU recorded. */
+    public record Report(int vcpu, long value) {
+    }
+
+    public PowerDevice(GuestMemory memory, PowerListener listener) {
+        this.memory = memory;
+        this.listener = listener;
+    }
+
+    @Override
+    public long read(int vcpu, long offset, int size) {
+        // The ports are write-only; reading one is like reading nothing.
+        return size >= 8 ? -1L : (1L << (8 * size)) - 1;
+    }
+
+    @Override
+    public void write(int vcpu, long offset, int size, long value) {
+        switch ((int) offset) {
+            case STATUS:
+                if (value == STATUS_READY) {
+                    listener.ready(vcpu);
+                } else {
+                    LOG.warn("vCPU {} wrote unknown status {} (ignored)", vcpu, value);
+                }
+                break;
+            case SHUTDOWN:
+                listener.shutdown(vcpu, (int) value);
+                break;
+            case PANIC:
+                listener.panic(vcpu, panicMessage(value));
+                break;
+            case WAIT:
+                listener.idle(vcpu);
+                break;
+            case NOTIFY:
+                LOG.debug("vCPU {}: NOTIFY {} with no virtio device to take it", vcpu, value);
+                break;
+            case REPORT:
+                record(vcpu, value);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void record(int vcpu, long value) {
+        LOG.debug("vCPU {} reports {}", vcpu, value);
+        synchronized (reports) {
+            if (reports.size() == REPORTS_KEPT) {
+                reports.remove(0);
+            }
+            reports.add(new Report(vcpu, value));
+        }
+    }
+
+    /** The REPORT values so far, oldest first (at most {@value #REPORTS_KEPT}). */
+    public List<Report> reports() {
+        synchronized (reports) {
+            return List.copyOf(reports);
+        }
+    }
+
+    /**
+     * Reads the NUL-terminated message the guest points at: at most {@value #PANIC_MESSAGE_MAX} bytes, never
+     * past the end of RAM, bytes outside printable ASCII escaped as \xNN so that the guest cannot forge log
+     * lines or terminal escapes.
+     */
+    String panicMessage(long gpa) {
+        if (!memory.contains(gpa, 1)) {
+            return "(panic message at 0x" + Long.toHexString(gpa) + " is outside guest RAM)";
+        }
+        int length = (int) Math.min(PANIC_MESSAGE_MAX, memory.size() - gpa);
+        byte[] bytes = new byte[length];
+        try {
+            memory.read(gpa, bytes, 0, length);
+        } catch (GuestAddressException e) {
+            return "(panic message unreadable: " + e.getMessage() + ")";
+        }
+        StringBuilder b = new StringBuilder(length);
+        int i = 0;
+        for (; i < length && bytes[i] != 0; i++) {
+            int c = bytes[i] & 0xff;
+            if (c >= 0x20 && c < 0x7f && c != '\\') {
+                b.append((char) c);
+            } else if (c == '\\') {
+                b.append("\\\\");
+            } else {
+                b.append(String.format("\\x%02x", c));
+            }
+        }
+        if (i == length) {
+            b.append(" [truncated]");
+        }
+        return b.toString();
+    }
+}
