@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.config.ConfigErrors;
 import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.GeneralErrors;
 import org.enclaveruntime.state.StateErrors;
@@ -22,6 +23,7 @@ public final class ErrorCatalog {
         List<ErrorCode> codes = new ArrayList<>();
         codes.addAll(GeneralErrors.ALL);
         codes.addAll(StateErrors.ALL);
+        codes.addAll(ConfigErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }

@@ -46,5 +46,6 @@ class ErrorCatalogTest {
     /** Every class holding ErrorCode constants; a new concept's holder is added here and to ErrorCatalog. */
     private static final List<Class<?>> HOLDERS = List.of(
             org.enclaveruntime.errors.GeneralErrors.class,
-            org.enclaveruntime.state.StateErrors.class);
+            org.enclaveruntime.state.StateErrors.class,
+            org.enclaveruntime.config.ConfigErrors.class);
 }

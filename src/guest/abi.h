@@ -1,0 +1,92 @@
+/*
+ * The guest side of docs/guest-abi.md. Every constant and layout here is part of the contract with the
+ * VMM (org.enclaveruntime.vmm / devices); change both sides and the document in one commit.
+ */
+#ifndef ENCLAVE_ABI_H
+#define ENCLAVE_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fixed guest-physical addresses (identity mapped, so also the virtual addresses). */
+#define ABI_GDT_GPA          0x1000u
+#define ABI_BOOT_INFO_GPA    0x8000u
+#define ABI_CONTROL_GPA      0x9000u
+#define ABI_PAGE_TABLES_GPA  0x10000u
+#define ABI_IMAGE_GPA        0x100000u
+
+#define ABI_BOOT_INFO_MAGIC    0x45434C56u   /* "VLCE" in memory */
+#define ABI_BOOT_INFO_VERSION  1u
+#define ABI_BOOT_FLAG_DEBUG    (1u << 0)
+#define ABI_MAX_DEVICES        16u
+#define ABI_DEVICE_VSOCK       1u
+
+/* The device window: 2 MiB right above RAM, mapped but backed by no memory, so every access exits. */
+#define ABI_DEVICE_WINDOW_SIZE     0x200000u
+#define ABI_DEVICE_SLOT_SIZE       0x1000u
+#define ABI_UNCLAIMED_PAGE_OFFSET  0x1FF000u   /* last 4 KiB of the window: never claimed by a device */
+
+/* I/O ports. All but COM1 take a 32-bit `out`. */
+#define PORT_COM1      0x3F8u
+#define PORT_STATUS    0x500u
+#define PORT_SHUTDOWN  0x501u
+#define PORT_PANIC     0x502u
+#define PORT_WAIT      0x503u
+#define PORT_NOTIFY    0x504u
+#define PORT_REPORT    0x505u
+
+#define STATUS_READY   1u
+#define PANIC_MESSAGE_MAX 512u   /* bytes the VMM reads at most, NUL included */
+
+struct abi_device {
+    uint32_t type;
+    uint32_t reserved;
+    uint64_t mmio_gpa;
+};
+
+struct boot_info {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t vcpu_count;
+    uint32_t flags;
+    uint64_t ram_size;
+    uint64_t image_end;
+    uint64_t stack_size;
+    uint32_t cid;
+    uint32_t device_count;
+    struct abi_device devices[ABI_MAX_DEVICES];
+};
+
+/* Shared with the VMM while the guest runs: only ever accessed through the __atomic builtins. */
+struct control_page {
+    uint32_t shutdown_requested;   /* VMM-written */
+    uint32_t online_vcpus;         /* guest-written, one atomic increment per vCPU */
+};
+
+_Static_assert(offsetof(struct boot_info, magic) == 0, "boot_info.magic");
+_Static_assert(offsetof(struct boot_info, version) == 4, "boot_info.version");
+_Static_assert(offsetof(struct boot_info, vcpu_count) == 8, "boot_info.vcpu_count");
+_Static_assert(offsetof(struct boot_info, flags) == 12, "boot_info.flags");
+_Static_assert(offsetof(struct boot_info, ram_size) == 16, "boot_info.ram_size");
+_Static_assert(offsetof(struct boot_info, image_end) == 24, "boot_info.image_end");
+_Static_assert(offsetof(struct boot_info, stack_size) == 32, "boot_info.stack_size");
+_Static_assert(offsetof(struct boot_info, cid) == 40, "boot_info.cid");
+_Static_assert(offsetof(struct boot_info, device_count) == 44, "boot_info.device_count");
+_Static_assert(offsetof(struct boot_info, devices) == 48, "boot_info.devices");
+_Static_assert(sizeof(struct abi_device) == 16, "boot_info device entry");
+_Static_assert(offsetof(struct abi_device, mmio_gpa) == 8, "device.mmio_gpa");
+_Static_assert(sizeof(struct boot_info) <= 4096, "boot_info fits its page");
+_Static_assert(offsetof(struct control_page, shutdown_requested) == 0, "control.shutdown_requested");
+_Static_assert(offsetof(struct control_page, online_vcpus) == 4, "control.online_vcpus");
+
+static inline struct control_page *control_page(void)
+{
+    return (struct control_page *)(uintptr_t)ABI_CONTROL_GPA;
+}
+
+static inline int control_shutdown_requested(void)
+{
+    return __atomic_load_n(&control_page()->shutdown_requested, __ATOMIC_ACQUIRE) != 0;
+}
+
+#endif

@@ -1,0 +1,13 @@
+/* The demo enclave runtime: boots every vCPU, reports READY, serves until asked to shut down. */
+#include "runtime.h"
+#include "services.h"
+
+void enclave_main(uint32_t vcpu, const struct boot_info *boot_info)
+{
+    runtime_start(vcpu, boot_info);
+    if (vcpu == BOOT_VCPU) {
+        services_init(boot_info);
+        runtime_ready();
+    }
+    runtime_serve(vcpu);
+}

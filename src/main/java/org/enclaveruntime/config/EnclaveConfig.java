@@ -1,0 +1,58 @@
+package org.enclaveruntime.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The effective, validated configuration of the enclave and of enclavectl. Built by {@link ConfigLoader};
+ * every value is already checked against its range, so users of this record need not check again.
+ */
+public record EnclaveConfig(
+        Path image,
+        CpuSelection cpus,
+        long memoryBytes,
+        long cid,
+        boolean debug,
+        Duration bootTimeout,
+        long reserveMemoryBytes,
+        boolean shareCpus,
+        boolean requireSigned,
+        Optional<Path> trustedCert,
+        Path vsockSocket,
+        Path runDir,
+        Path logDir,
+        HugepagePolicy hugepages,
+        IsolationMode isolate) {
+
+    /** Built from validated settings; a key missing here is a bug in the loader, not a user error. */
+    static EnclaveConfig from(java.util.Map<ConfigKey<?>, Setting> s) {
+        Setting ids = s.get(ConfigKeys.CPU_IDS);
+        CpuSelection cpus = ids != null ? new CpuSelection.Ids(ConfigKeys.CPU_IDS.cast(ids.value()))
+                : new CpuSelection.Count(Math.toIntExact(get(s, ConfigKeys.CPU_COUNT)));
+        return new EnclaveConfig(
+                get(s, ConfigKeys.IMAGE),
+                cpus,
+                get(s, ConfigKeys.MEMORY),
+                get(s, ConfigKeys.CID),
+                get(s, ConfigKeys.DEBUG),
+                get(s, ConfigKeys.BOOT_TIMEOUT),
+                get(s, ConfigKeys.RESERVE_MEMORY),
+                get(s, ConfigKeys.SHARE_CPUS),
+                get(s, ConfigKeys.REQUIRE_SIGNED),
+                Optional.ofNullable(s.get(ConfigKeys.TRUSTED_CERT)).map(t -> ConfigKeys.TRUSTED_CERT.cast(t.value())),
+                get(s, ConfigKeys.VSOCK_SOCKET),
+                get(s, ConfigKeys.RUN_DIR),
+                get(s, ConfigKeys.LOG_DIR),
+                get(s, ConfigKeys.HUGEPAGES),
+                get(s, ConfigKeys.ISOLATE));
+    }
+
+    private static <T> T get(java.util.Map<ConfigKey<?>, Setting> settings, ConfigKey<T> key) {
+        Setting setting = settings.get(key);
+        if (setting == null) {
+            throw new IllegalStateException("no value for " + key);
+        }
+        return key.cast(setting.value());
+    }
+}
