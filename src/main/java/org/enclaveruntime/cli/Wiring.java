@@ -94,10 +94,8 @@ final class Wiring {
     EnclaveService.Launch launch() {
         EnclaveConfig c = config();
         byte[] runtime = readImage(c.image());
-        List<Integer> cpuIds = switch (c.cpus()) {
-            case CpuSelection.Ids ids -> ids.ids();
-            case CpuSelection.Count count -> IntStream.range(0, count.n()).boxed().toList();
-        };
+        List<Integer> cpuIds = c.cpus() instanceof CpuSelection.Ids ids ? ids.ids()
+                : IntStream.range(0, c.cpus().size()).boxed().toList();
         Path console = c.debug() ? rotateConsole() : null;
         VmSpec vm = new VmSpec(cpuIds.size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
                 List.of(), MemoryBacking.ORDINARY);

@@ -80,9 +80,9 @@ public final class EnclaveService {
         try {
             events.progress("booting " + vm.vcpuCount() + " vCPU(s), " + (vm.memoryBytes() >> 20) + " MiB");
             enclave = Enclave.boot(vm);
-            EnclaveExit early = enclave.awaitReady(launch.bootTimeout());
-            if (early != null) {
-                throw bootFailure(early);
+            ReadyResult ready = enclave.awaitReady(launch.bootTimeout());
+            if (!(ready instanceof ReadyResult.Ready)) {
+                throw bootFailure(ready);
             }
             control = new ControlServer(launch.runDir().controlSocket(), this::stop);
         } catch (EnclaveException e) {
@@ -159,16 +159,28 @@ public final class EnclaveService {
         events.failed(e);
     }
 
-    private EnclaveException bootFailure(EnclaveExit early) {
-        if (early instanceof EnclaveExit.TimedOut) {
-            return new EnclaveException(LifecycleErrors.BOOT_TIMEOUT, "the enclave did not report READY within "
-                    + launch.bootTimeout().toMillis() + " ms");
+    private EnclaveException bootFailure(ReadyResult result) {
+        if (result instanceof ReadyResult.Ended ended) {
+            return new EnclaveException(LifecycleErrors.BOOT_FAILED, "the enclave " + describe(ended.exit())
+                    + " before it was ready");
         }
-        return new EnclaveException(LifecycleErrors.BOOT_FAILED, "the enclave " + describe(early)
-                + " before it was ready");
+        return new EnclaveException(LifecycleErrors.BOOT_TIMEOUT, "the enclave did not report READY within "
+                + launch.bootTimeout().toMillis() + " ms");
     }
 
+    /** How an ending reads in a status line or an error message: "crashed: triple fault on vCPU 0". */
     static String describe(EnclaveExit exit) {
-        return exit.describe();
+        if (exit instanceof EnclaveExit.CleanShutdown clean) {
+            return "shut down by itself with exit code " + clean.code();
+        } else if (exit instanceof EnclaveExit.Stopped stopped) {
+            return stopped.forced() ? "did not shut down in time; its vCPUs were stopped" : "shut down cleanly";
+        } else if (exit instanceof EnclaveExit.Crashed crashed) {
+            return "crashed: " + crashed.reason() + " on vCPU " + crashed.vcpu();
+        } else if (exit instanceof EnclaveExit.Panicked panicked) {
+            return "panicked: " + panicked.message();
+        } else if (exit instanceof EnclaveExit.Failed failed) {
+            return "failed: " + failed.reason();
+        }
+        return exit.toString();
     }
 }
