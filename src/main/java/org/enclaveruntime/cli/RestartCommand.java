@@ -17,7 +17,7 @@ final class RestartCommand implements Callable<Integer> {
     EnclaveCtl parent;
 
     @Mixin
-    StartOptions options;
+    ConfigOverrideOptions options;
 
     @Mixin
     OutputOptions output;

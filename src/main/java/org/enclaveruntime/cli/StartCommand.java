@@ -30,7 +30,7 @@ final class StartCommand implements Callable<Integer> {
     EnclaveCtl parent;
 
     @Mixin
-    StartOptions options;
+    ConfigOverrideOptions options;
 
     @Mixin
     OutputOptions output;
@@ -48,7 +48,7 @@ final class StartCommand implements Callable<Integer> {
     }
 
     /** Shared with `restart`. */
-    static int start(Wiring wiring, StartOptions options, boolean foreground, OutputOptions output,
+    static int start(Wiring wiring, ConfigOverrideOptions options, boolean foreground, OutputOptions output,
                      PrintWriter out, PrintWriter err) {
         OptionalLong holder = EnclaveLock.holder(wiring.runDirectory().lockFile());
         if (holder.isPresent()) {

@@ -26,7 +26,7 @@ final class VmmCommand implements java.util.concurrent.Callable<Integer> {
     EnclaveCtl parent;
 
     @Mixin
-    StartOptions options;
+    ConfigOverrideOptions options;
 
     @Override
     public Integer call() {

@@ -46,23 +46,8 @@ final class Wiring {
         return new Wiring(global, ConfigLoader.load(global.config(), System.getenv(), ConfigOverrides.NONE));
     }
 
-    static Wiring forStart(GlobalOptions global, StartOptions start) {
-        ConfigOverrides o = ConfigOverrides.NONE;
-        if (start.cpus != null && start.cpus.count != null) {
-            o = o.withCpuCount(start.cpus.count.toString());
-        }
-        if (start.cpus != null && start.cpus.ids != null) {
-            o = o.withCpuIds(start.cpus.ids);
-        }
-        if (start.memory != null) {
-            o = o.withMemory(start.memory);
-        }
-        if (start.image != null) {
-            o = o.withImage(start.image.toAbsolutePath());
-        }
-        if (start.debug) {
-            o = o.withDebug(true);
-        }
+    static Wiring forStart(GlobalOptions global, ConfigOverrideOptions start) {
+        ConfigOverrides o = start.toOverrides();
         return new Wiring(global, ConfigLoader.load(global.config(), System.getenv(), o));
     }
 
