@@ -4,6 +4,8 @@ import org.enclaveruntime.config.ConfigOverrides;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The flags that override configuration values for one run (`@Mixin` in `enclavectl start`). Values stay
@@ -49,5 +51,26 @@ public final class ConfigOverrideOptions {
             overrides = overrides.withDebug(debug);
         }
         return overrides;
+    }
+
+    /** The same flags as command-line words, to hand them on to the VMM process. */
+    public List<String> asArguments() {
+        List<String> args = new ArrayList<>();
+        if (cpuCount != null) {
+            args.add(ConfigOverrides.FLAG_CPU_COUNT + "=" + cpuCount);
+        }
+        if (cpuIds != null) {
+            args.add(ConfigOverrides.FLAG_CPU_IDS + "=" + cpuIds);
+        }
+        if (memory != null) {
+            args.add(ConfigOverrides.FLAG_MEMORY + "=" + memory);
+        }
+        if (image != null) {
+            args.add(ConfigOverrides.FLAG_IMAGE + "=" + image.toAbsolutePath());
+        }
+        if (debug != null) {
+            args.add(debug ? ConfigOverrides.FLAG_DEBUG : "--no-" + ConfigOverrides.FLAG_DEBUG.substring(2));
+        }
+        return args;
     }
 }

@@ -14,7 +14,12 @@ import picocli.CommandLine.Mixin;
         description = "Manage the enclave of this instance: an isolated VM carved out of this VM's CPUs and "
                 + "memory, reachable only through vsock.",
         subcommands = {
+                StartCommand.class,
+                StopCommand.class,
+                RestartCommand.class,
                 StatusCommand.class,
+                ConsoleCommand.class,
+                VmmCommand.class,
                 ExplainCommand.class,
                 ConfigCommand.class,
                 DoctorCommand.class,

@@ -29,7 +29,7 @@ final class StatusCommand implements Runnable {
 
     @Override
     public void run() {
-        EnclaveStatus status = new StatusReader(Wiring.runDirectory(parent.global)).read();
+        EnclaveStatus status = new StatusReader(Wiring.forCommand(parent.global).runDirectory()).read();
         output.print(spec.commandLine().getOut(), status, () -> render(status));
     }
 

@@ -1,16 +1,112 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.config.ConfigLoader;
+import org.enclaveruntime.config.ConfigOverrides;
+import org.enclaveruntime.config.CpuSelection;
+import org.enclaveruntime.config.EnclaveConfig;
+import org.enclaveruntime.config.LoadedConfig;
+import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.GeneralErrors;
+import org.enclaveruntime.memory.MemoryBacking;
 import org.enclaveruntime.state.RunDirectory;
+import org.enclaveruntime.vmm.EnclaveService;
+import org.enclaveruntime.vmm.VmSpec;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 
-/** Builds the objects commands work with from the global options and the configuration. */
+/**
+ * Where the program is assembled: from the global options, the start options and the configuration it
+ * builds what the commands work with. Commands do not construct these objects themselves.
+ */
 final class Wiring {
-    private Wiring() {
+    private final GlobalOptions global;
+    private final LoadedConfig loaded;
+
+    private Wiring(GlobalOptions global, LoadedConfig loaded) {
+        this.global = global;
+        this.loaded = loaded;
     }
 
-    // Replaced by the configuration's run_dir once the config package lands.
-    static RunDirectory runDirectory(GlobalOptions global) {
-        return new RunDirectory(Path.of("/run/enclave"));
+    /**
+     * Commands that change something log to log_dir; read-only ones (status, config) do not, and so skip
+     * logging's start-up cost.
+     */
+    Wiring withLogging() {
+        LogSetup.configure(config().logDir(), global.verbose());
+        return this;
+    }
+
+    static Wiring forCommand(GlobalOptions global) {
+        return new Wiring(global, ConfigLoader.load(global.config(), System.getenv(), ConfigOverrides.NONE));
+    }
+
+    static Wiring forStart(GlobalOptions global, ConfigOverrideOptions start) {
+        ConfigOverrides o = start.toOverrides();
+        return new Wiring(global, ConfigLoader.load(global.config(), System.getenv(), o));
+    }
+
+    EnclaveConfig config() {
+        return loaded.config();
+    }
+
+    RunDirectory runDirectory() {
+        return new RunDirectory(config().runDir());
+    }
+
+    Path consoleLog() {
+        return config().logDir().resolve("console.log");
+    }
+
+    /** Arguments that make the VMM process load the same configuration this process did. */
+    List<String> globalArguments() {
+        List<String> args = new java.util.ArrayList<>();
+        if (global.config() != null) {
+            args.add("--config=" + global.config().toAbsolutePath());
+        }
+        if (global.verbose()) {
+            args.add("-v");
+        }
+        return args;
+    }
+
+    /** Everything the VMM needs to run the configured enclave. */
+    EnclaveService.Launch launch() {
+        EnclaveConfig c = config();
+        byte[] runtime = readImage(c.image());
+        List<Integer> cpuIds = c.cpus() instanceof CpuSelection.Ids ids ? ids.ids()
+                : IntStream.range(0, c.cpus().size()).boxed().toList();
+        Path console = c.debug() ? rotateConsole() : null;
+        VmSpec vm = new VmSpec(cpuIds.size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
+                List.of(), MemoryBacking.ORDINARY);
+        return new EnclaveService.Launch(vm, runDirectory(), c.bootTimeout(), c.image().toString(), Map.of(),
+                "4K", cpuIds, c.vsockSocket());
+    }
+
+    private static byte[] readImage(Path image) {
+        try {
+            return Files.readAllBytes(image);
+        } catch (IOException e) {
+            throw new EnclaveException(GeneralErrors.IO, "cannot read image " + image + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The console of the previous enclave is kept as console.log.1 until the next start replaces it. */
+    private Path rotateConsole() {
+        Path console = consoleLog();
+        try {
+            Files.createDirectories(console.getParent());
+            if (Files.exists(console)) {
+                Files.move(console, console.resolveSibling("console.log.1"), StandardCopyOption.REPLACE_EXISTING);
+            }
+            return console;
+        } catch (IOException e) {
+            throw new EnclaveException(GeneralErrors.IO, "cannot prepare " + console + ": " + e.getMessage(), e);
+        }
     }
 }

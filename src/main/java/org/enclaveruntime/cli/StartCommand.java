@@ -1,0 +1,95 @@
+package org.enclaveruntime.cli;
+
+import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.state.EnclaveLock;
+import org.enclaveruntime.state.EnclaveStatus;
+import org.enclaveruntime.state.StateErrors;
+import org.enclaveruntime.state.StateRecord;
+import org.enclaveruntime.state.StatusReader;
+import org.enclaveruntime.vmm.EnclaveService;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+
+/** `enclavectl start`: boots the enclave and returns once it is READY (or has failed). */
+@Command(name = "start", mixinStandardHelpOptions = true,
+        description = "Start the enclave: verify the image, partition CPUs and memory, boot, wait until ready.",
+        footer = {"", "Without --foreground the VMM runs on as a process of its own; `enclavectl stop` ends it."})
+final class StartCommand implements Callable<Integer> {
+    @ParentCommand
+    EnclaveCtl parent;
+
+    @Mixin
+    ConfigOverrideOptions options;
+
+    @Mixin
+    OutputOptions output;
+
+    @Option(names = "--foreground", description = "Run the VMM in this process until the enclave stops (for systemd and debugging).")
+    boolean foreground;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Wiring wiring = Wiring.forStart(parent.global, options).withLogging();
+        return start(wiring, options, foreground, output, spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** Shared with `restart`. */
+    static int start(Wiring wiring, ConfigOverrideOptions options, boolean foreground, OutputOptions output,
+                     PrintWriter out, PrintWriter err) {
+        OptionalLong holder = EnclaveLock.holder(wiring.runDirectory().lockFile());
+        if (holder.isPresent()) {
+            throw new EnclaveException(StateErrors.ALREADY_RUNNING, "an enclave is already running (VMM pid "
+                    + holder.getAsLong() + ")");
+        }
+        Progress progress = new Progress(err, output.json());
+        if (foreground) {
+            return new EnclaveService(wiring.launch(), new EnclaveService.Events() {
+                @Override
+                public void progress(String step) {
+                    progress.accept(step);
+                }
+
+                @Override
+                public void ready(StateRecord running) {
+                    progress.done();
+                    printSummary(wiring, output, out);
+                }
+
+                @Override
+                public void failed(EnclaveException error) {
+                    progress.done();
+                    throw error;
+                }
+            }).run();
+        }
+        List<String> args = new ArrayList<>(wiring.globalArguments());
+        args.addAll(options.asArguments());
+        Duration timeout = wiring.config().bootTimeout().plusSeconds(30);
+        new VmmLauncher(args, wiring.config().logDir().resolve("vmm.stderr"))
+                .launch(timeout, progress);
+        progress.done();
+        printSummary(wiring, output, out);
+        return 0;
+    }
+
+    private static void printSummary(Wiring wiring, OutputOptions output, PrintWriter out) {
+        EnclaveStatus s = new StatusReader(wiring.runDirectory()).read();
+        output.print(out, s, () -> String.format("enclave started: pid %d, cid %d, %d vCPU(s) %s, %d MiB%s",
+                s.pid(), s.cid(), s.cpuIds() == null ? 0 : s.cpuIds().size(), s.cpuIds(), s.memoryMib(),
+                s.consoleLog() == null ? "" : ", console " + s.consoleLog()));
+    }
+}

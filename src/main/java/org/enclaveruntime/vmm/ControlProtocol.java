@@ -1,0 +1,22 @@
+package org.enclaveruntime.vmm;
+
+/**
+ * The control socket's protocol, run_dir/control.sock (mode 0600, root only): one request line, one reply
+ * line, then the server closes the connection.
+ * <pre>
+ *   ping                 → ok
+ *   stop &lt;grace_ms&gt;     → ok &lt;how the enclave ended&gt;   (sent after the enclave is torn down)
+ *   anything else        → error &lt;reason&gt;
+ * </pre>
+ */
+public final class ControlProtocol {
+    private ControlProtocol() {
+    }
+
+    public static final String PING = "ping";
+    public static final String STOP = "stop";
+    public static final String OK = "ok";
+    public static final String ERROR = "error";
+    /** Longest request line the server reads; a peer sending more is cut off. */
+    static final int MAX_REQUEST = 256;
+}

@@ -1,0 +1,103 @@
+package org.enclaveruntime.vmm;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.function.Function;
+
+/**
+ * Serves the control socket of a running VMM on a thread of its own. Requests are handled one at a time:
+ * there is one enclave, and a second `stop` while the first runs simply waits its turn and finds it done.
+ */
+final class ControlServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+
+    private final Path path;
+    private final ServerSocketChannel server;
+    private final Function<Duration, String> stopHandler;
+    private final Thread thread;
+
+    /**
+     * Binds the socket. The caller holds the enclave lock, so a socket file left by a dead VMM is stale and
+     * is removed first.
+     */
+    ControlServer(Path path, Function<Duration, String> stopHandler) throws IOException {
+        this.path = path;
+        this.stopHandler = stopHandler;
+        Files.deleteIfExists(path);
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(path));
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        thread = new Thread(this::serve, "control");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void serve() {
+        while (server.isOpen()) {
+            try (SocketChannel peer = server.accept()) {
+                String reply = handle(readLine(peer));
+                peer.write(ByteBuffer.wrap((reply + "\n").getBytes(StandardCharsets.UTF_8)));
+            } catch (IOException e) {
+                if (server.isOpen()) {
+                    log.warn("control socket {}: {}", path, e.toString());
+                }
+            }
+        }
+    }
+
+    private String handle(String request) {
+        String[] words = request.trim().split("\\s+");
+        switch (words[0]) {
+            case ControlProtocol.PING:
+                return ControlProtocol.OK;
+            case ControlProtocol.STOP:
+                long graceMs;
+                try {
+                    graceMs = words.length > 1 ? Long.parseLong(words[1]) : 5000;
+                } catch (NumberFormatException e) {
+                    return ControlProtocol.ERROR + " grace is not a number: " + words[1];
+                }
+                return ControlProtocol.OK + " " + stopHandler.apply(Duration.ofMillis(Math.max(0, graceMs)));
+            default:
+                return ControlProtocol.ERROR + " unknown request '" + truncate(request) + "'";
+        }
+    }
+
+    private static String readLine(SocketChannel peer) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(ControlProtocol.MAX_REQUEST);
+        while (buffer.hasRemaining() && peer.read(buffer) > 0) {
+            if (buffer.get(buffer.position() - 1) == '\n') {
+                break;
+            }
+        }
+        buffer.flip();
+        return StandardCharsets.UTF_8.decode(buffer).toString();
+    }
+
+    private static String truncate(String s) {
+        String t = s.strip();
+        return t.length() > 40 ? t.substring(0, 40) + "..." : t;
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            log.debug("closing control socket {}: {}", path, e.toString());
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package org.enclaveruntime.vmm;
+
+import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.state.EnclaveLock;
+import org.enclaveruntime.state.EnclaveState;
+import org.enclaveruntime.state.ErrorRecord;
+import org.enclaveruntime.state.RunDirectory;
+import org.enclaveruntime.state.StateFile;
+import org.enclaveruntime.state.StateRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs one enclave for the life of the VMM process: takes the lock, records each state, boots the enclave,
+ * serves the control socket, and tears everything down when asked (control socket, SIGTERM) or when the
+ * enclave ends by itself. Every step either completes or is undone before the error is reported.
+ */
+public final class EnclaveService {
+    private static final Logger log = LoggerFactory.getLogger(EnclaveService.class);
+    static final Duration DEFAULT_GRACE = Duration.ofSeconds(5);
+
+    /** What the process that started the VMM is told. */
+    public interface Events {
+        void progress(String step);
+
+        void ready(StateRecord running);
+
+        void failed(EnclaveException error);
+    }
+
+    /** Everything one enclave needs, resolved from the configuration, the image and the plan. */
+    public record Launch(VmSpec vm, RunDirectory runDir, Duration bootTimeout, String image,
+                         Map<String, String> measurements, String pageSize, List<Integer> cpuIds,
+                         Path vsockSocket) {
+    }
+
+    private final Launch launch;
+    private final Events events;
+    private final StateFile stateFile;
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private final CountDownLatch tornDown = new CountDownLatch(1);
+    private volatile Enclave enclave;
+    private volatile String outcome = "stopped";
+    private StateRecord record;
+
+    public EnclaveService(Launch launch, Events events) {
+        this.launch = launch;
+        this.events = events;
+        this.stateFile = new StateFile(launch.runDir());
+    }
+
+    /** Runs the enclave until it ends; returns the process exit status. */
+    public int run() {
+        try (EnclaveLock lock = EnclaveLock.acquire(launch.runDir())) {
+            return runLocked();
+        } catch (EnclaveException e) {
+            events.failed(e);
+            return e.exitStatus().code();
+        }
+    }
+
+    private int runLocked() {
+        long pid = ProcessHandle.current().pid();
+        VmSpec vm = launch.vm();
+        record = new StateRecord(EnclaveState.STARTING, pid, vm.cid(), launch.cpuIds(),
+                vm.memoryBytes() >> 20, launch.pageSize(), launch.image(), launch.measurements(),
+                launch.vsockSocket() == null ? null : launch.vsockSocket().toString(),
+                vm.consoleLog() == null ? null : vm.consoleLog().toString(), null, null, List.of());
+        stateFile.write(record);
+        ControlServer control = null;
+        try {
+            events.progress("booting " + vm.vcpuCount() + " vCPU(s), " + (vm.memoryBytes() >> 20) + " MiB");
+            enclave = Enclave.boot(vm);
+            ReadyResult ready = enclave.awaitReady(launch.bootTimeout());
+            if (!(ready instanceof ReadyResult.Ready)) {
+                throw bootFailure(ready);
+            }
+            control = new ControlServer(launch.runDir().controlSocket(), this::stop);
+        } catch (EnclaveException e) {
+            abandon(e);
+            return e.exitStatus().code();
+        } catch (IOException e) {
+            abandon(new EnclaveException(LifecycleErrors.DAEMON,
+                    "cannot open the control socket " + launch.runDir().controlSocket() + ": " + e.getMessage(), e));
+            return LifecycleErrors.DAEMON.exitStatus().code();
+        }
+        record = new StateRecord(EnclaveState.RUNNING, pid, record.cid(), record.cpuIds(), record.memoryMib(),
+                record.pageSize(), record.image(), record.measurements(), record.vsockSocket(),
+                record.consoleLog(), Instant.now().toString(), null, record.reservedHugepages());
+        stateFile.write(record);
+        Thread hook = new Thread(() -> stop(DEFAULT_GRACE), "sigterm");
+        Runtime.getRuntime().addShutdownHook(hook);
+        events.ready(record);
+
+        EnclaveExit exit = enclave.awaitExit();
+        try {
+            finish(exit);
+        } finally {
+            control.close();
+            tornDown.countDown();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook itself is what brought us here
+        }
+        return 0;
+    }
+
+    /** Control socket or SIGTERM: ask the guest to stop, wait for the teardown, say how it ended. */
+    private String stop(Duration grace) {
+        if (stopRequested.compareAndSet(false, true)) {
+            stateFile.write(record = record.withState(EnclaveState.STOPPING));
+            log.info("stopping the enclave (grace {} ms)", grace.toMillis());
+            enclave.shutdown(grace);
+        }
+        try {
+            tornDown.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return outcome;
+    }
+
+    private void finish(EnclaveExit exit) {
+        enclave.close();
+        if (stopRequested.get()) {
+            outcome = "stopped (" + describe(exit) + ")";
+            stateFile.write(StateRecord.stopped(null));
+            log.info("enclave {}", outcome);
+        } else if (exit instanceof EnclaveExit.CleanShutdown clean && clean.code() == 0) {
+            outcome = "exited";
+            stateFile.write(StateRecord.stopped(null));
+            log.info("enclave shut down by itself");
+        } else {
+            outcome = describe(exit);
+            EnclaveException crash = new EnclaveException(LifecycleErrors.CRASHED, "the enclave " + outcome);
+            log.error("{}", crash.toString());
+            stateFile.write(record.withState(EnclaveState.CRASHED).withLastError(ErrorRecord.of(crash)));
+        }
+    }
+
+    /** Undoes a start that failed after the lock was taken, and records why. */
+    private void abandon(EnclaveException e) {
+        if (enclave != null) {
+            enclave.close();
+        }
+        stateFile.write(StateRecord.stopped(ErrorRecord.of(e)));
+        log.error("start failed: {}", e.toString());
+        events.failed(e);
+    }
+
+    private EnclaveException bootFailure(ReadyResult result) {
+        if (result instanceof ReadyResult.Ended ended) {
+            return new EnclaveException(LifecycleErrors.BOOT_FAILED, "the enclave " + describe(ended.exit())
+                    + " before it was ready");
+        }
+        return new EnclaveException(LifecycleErrors.BOOT_TIMEOUT, "the enclave did not report READY within "
+                + launch.bootTimeout().toMillis() + " ms");
+    }
+
+    /** How an ending reads in a status line or an error message: "crashed: triple fault on vCPU 0". */
+    static String describe(EnclaveExit exit) {
+        if (exit instanceof EnclaveExit.CleanShutdown clean) {
+            return "shut down by itself with exit code " + clean.code();
+        } else if (exit instanceof EnclaveExit.Stopped stopped) {
+            return stopped.forced() ? "did not shut down in time; its vCPUs were stopped" : "shut down cleanly";
+        } else if (exit instanceof EnclaveExit.Crashed crashed) {
+            return "crashed: " + crashed.reason() + " on vCPU " + crashed.vcpu();
+        } else if (exit instanceof EnclaveExit.Panicked panicked) {
+            return "panicked: " + panicked.message();
+        } else if (exit instanceof EnclaveExit.Failed failed) {
+            return "failed: " + failed.reason();
+        }
+        return exit.toString();
+    }
+}
