@@ -2,7 +2,7 @@ package org.enclaveruntime.cli;
 
 import org.enclaveruntime.config.ConfigLoader;
 import org.enclaveruntime.config.ConfigOverrides;
-import org.enclaveruntime.config.CpuSelection;
+import org.enclaveruntime.platform.CpuRequest;
 import org.enclaveruntime.config.EnclaveConfig;
 import org.enclaveruntime.config.LoadedConfig;
 import org.enclaveruntime.errors.EnclaveException;
@@ -79,7 +79,7 @@ final class Wiring {
     EnclaveService.Launch launch() {
         EnclaveConfig c = config();
         byte[] runtime = readImage(c.image());
-        List<Integer> cpuIds = c.cpus() instanceof CpuSelection.Ids ids ? ids.ids()
+        List<Integer> cpuIds = c.cpus() instanceof CpuRequest.Ids ids ? ids.ids().cpus()
                 : IntStream.range(0, c.cpus().size()).boxed().toList();
         Path console = c.debug() ? rotateConsole() : null;
         VmSpec vm = new VmSpec(cpuIds.size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
