@@ -1,6 +1,7 @@
 package org.enclaveruntime.cli;
 
 import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.platform.PartitionPlan;
 import org.enclaveruntime.state.EnclaveLock;
 import org.enclaveruntime.state.EnclaveStatus;
 import org.enclaveruntime.state.StateErrors;
@@ -38,12 +39,21 @@ final class StartCommand implements Callable<Integer> {
     @Option(names = "--foreground", description = "Run the VMM in this process until the enclave stops (for systemd and debugging).")
     boolean foreground;
 
+    @Option(names = "--dry-run", description = "Print the partition plan (CPUs, memory, page size, what the primary keeps) and reserve nothing.")
+    boolean dryRun;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        Wiring wiring = Wiring.forStart(parent.global, options).withLogging();
+        Wiring wiring = Wiring.forStart(parent.global, options);
+        if (dryRun) {
+            PartitionPlan plan = wiring.plan();
+            output.print(spec.commandLine().getOut(), plan, plan::describe);
+            return 0;
+        }
+        wiring.withLogging();
         return start(wiring, options, foreground, output, spec.commandLine().getOut(), spec.commandLine().getErr());
     }
 

@@ -8,6 +8,7 @@ import org.enclaveruntime.state.StateFile;
 import org.enclaveruntime.state.StateRecord;
 import org.enclaveruntime.state.StatusReader;
 import org.enclaveruntime.vmm.ControlClient;
+import org.enclaveruntime.vmm.EnclaveService;
 import org.enclaveruntime.vmm.LifecycleErrors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,7 +61,9 @@ final class StopCommand implements Callable<Integer> {
             case STOPPED:
                 return "enclave is not running";
             case CRASHED:
+                StateRecord dead = stateFile.read().orElseThrow();
                 stateFile.write(StateRecord.stopped(status.lastError()));
+                EnclaveService.reclaim(dead);
                 return "cleaned up after the crashed enclave (" + status.lastError().code() + ": "
                         + status.lastError().message() + ")";
             default:

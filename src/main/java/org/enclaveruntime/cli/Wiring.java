@@ -2,7 +2,13 @@ package org.enclaveruntime.cli;
 
 import org.enclaveruntime.config.ConfigLoader;
 import org.enclaveruntime.config.ConfigOverrides;
-import org.enclaveruntime.platform.CpuRequest;
+import org.enclaveruntime.platform.Isolation;
+import org.enclaveruntime.platform.MemoryReader;
+import org.enclaveruntime.platform.PageSize;
+import org.enclaveruntime.platform.PartitionPlan;
+import org.enclaveruntime.platform.PartitionPlanner;
+import org.enclaveruntime.platform.PartitionRequest;
+import org.enclaveruntime.platform.TopologyReader;
 import org.enclaveruntime.config.EnclaveConfig;
 import org.enclaveruntime.config.LoadedConfig;
 import org.enclaveruntime.errors.EnclaveException;
@@ -18,7 +24,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * Where the program is assembled: from the global options, the start options and the configuration it
@@ -79,13 +84,23 @@ final class Wiring {
     EnclaveService.Launch launch() {
         EnclaveConfig c = config();
         byte[] runtime = readImage(c.image());
-        List<Integer> cpuIds = c.cpus() instanceof CpuRequest.Ids ids ? ids.ids().cpus()
-                : IntStream.range(0, c.cpus().size()).boxed().toList();
+        PartitionPlan plan = plan();
+        Isolation.check(c.isolate(), Path.of("/"));
+        MemoryBacking backing = plan.pageSize() == PageSize.SIZE_4K ? MemoryBacking.ORDINARY
+                : MemoryBacking.hugetlb(plan.pageSize().bytes());
         Path console = c.debug() ? rotateConsole() : null;
-        VmSpec vm = new VmSpec(cpuIds.size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
-                List.of(), MemoryBacking.ORDINARY);
-        return new EnclaveService.Launch(vm, runDirectory(), c.bootTimeout(), c.image().toString(), Map.of(),
-                "4K", cpuIds, c.vsockSocket());
+        VmSpec vm = new VmSpec(plan.cpuIds().size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
+                plan.cpuIds().cpus(), backing);
+        return new EnclaveService.Launch(vm, plan, runDirectory(), c.bootTimeout(), c.image().toString(),
+                Map.of(), c.vsockSocket());
+    }
+
+    /** Which CPUs and memory the enclave would get on this machine; reserves nothing. */
+    PartitionPlan plan() {
+        EnclaveConfig c = config();
+        PartitionRequest request = new PartitionRequest(c.cpus(), c.memoryBytes(), c.reserveMemoryBytes(),
+                c.shareCpus(), c.hugepages());
+        return PartitionPlanner.plan(request, TopologyReader.read(), MemoryReader.read());
     }
 
     private static byte[] readImage(Path image) {

@@ -1,5 +1,7 @@
 package org.enclaveruntime.state;
 
+import org.enclaveruntime.platform.HugepageGrant;
+
 import java.util.List;
 import java.util.Map;
 
@@ -20,7 +22,7 @@ public record StateRecord(
         String consoleLog,
         String startedAt,
         ErrorRecord lastError,
-        List<ReservedPages> reservedHugepages) {
+        List<HugepageGrant> reservedHugepages) {
 
     public static StateRecord stopped(ErrorRecord lastError) {
         return new StateRecord(EnclaveState.STOPPED, null, null, null, null, null, null, null, null, null, null,
@@ -37,7 +39,7 @@ public record StateRecord(
                 vsockSocket, consoleLog, startedAt, error, reservedHugepages);
     }
 
-    public StateRecord withReservedHugepages(List<ReservedPages> pages) {
+    public StateRecord withReservedHugepages(List<HugepageGrant> pages) {
         return new StateRecord(state, pid, cid, cpuIds, memoryMib, pageSize, image, measurements,
                 vsockSocket, consoleLog, startedAt, lastError, List.copyOf(pages));
     }

@@ -10,12 +10,22 @@ import org.enclaveruntime.state.StateRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.enclaveruntime.platform.CpuAffinity;
+import org.enclaveruntime.platform.HugepageGrant;
+import org.enclaveruntime.platform.HugepageReservation;
+import org.enclaveruntime.platform.PartitionPlan;
+import org.enclaveruntime.platform.ThreadAffinity;
+
 import java.io.IOException;
+import java.nio.file.Files;
+import java.util.HashSet;
+import java.util.Set;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -38,9 +48,8 @@ public final class EnclaveService {
     }
 
     /** Everything one enclave needs, resolved from the configuration, the image and the plan. */
-    public record Launch(VmSpec vm, RunDirectory runDir, Duration bootTimeout, String image,
-                         Map<String, String> measurements, String pageSize, List<Integer> cpuIds,
-                         Path vsockSocket) {
+    public record Launch(VmSpec vm, PartitionPlan plan, RunDirectory runDir, Duration bootTimeout, String image,
+                         Map<String, String> measurements, Path vsockSocket) {
     }
 
     private final Launch launch;
@@ -48,6 +57,9 @@ public final class EnclaveService {
     private final StateFile stateFile;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private final CountDownLatch tornDown = new CountDownLatch(1);
+    private final HugepageReservation hugepages = new HugepageReservation(Path.of("/"));
+    private List<HugepageGrant> grants = List.of();
+    private List<ThreadAffinity> confined = List.of();
     private volatile Enclave enclave;
     private volatile String outcome = "stopped";
     private StateRecord record;
@@ -71,18 +83,30 @@ public final class EnclaveService {
     private int runLocked() {
         long pid = ProcessHandle.current().pid();
         VmSpec vm = launch.vm();
-        record = new StateRecord(EnclaveState.STARTING, pid, vm.cid(), launch.cpuIds(),
-                vm.memoryBytes() >> 20, launch.pageSize(), launch.image(), launch.measurements(),
+        PartitionPlan plan = launch.plan();
+        Optional<StateRecord> previous = stateFile.read();
+        record = new StateRecord(EnclaveState.STARTING, pid, vm.cid(), plan.cpuIds().cpus(),
+                vm.memoryBytes() >> 20, plan.pageSize().toString(), launch.image(), launch.measurements(),
                 launch.vsockSocket() == null ? null : launch.vsockSocket().toString(),
                 vm.consoleLog() == null ? null : vm.consoleLog().toString(), null, null, List.of());
         stateFile.write(record);
+        previous.ifPresent(EnclaveService::reclaim);
         ControlServer control = null;
         try {
+            if (plan.hugepages().stream().anyMatch(need -> need.toAdd() > 0)) {
+                events.progress("reserving hugepages");
+                // Recorded before use: if this process dies from here on, the next start or stop gives them back.
+                grants = hugepages.reserve(plan);
+                stateFile.write(record = record.withReservedHugepages(grants));
+            }
             events.progress("booting " + vm.vcpuCount() + " vCPU(s), " + (vm.memoryBytes() >> 20) + " MiB");
             enclave = Enclave.boot(vm);
             ReadyResult ready = enclave.awaitReady(launch.bootTimeout());
             if (!(ready instanceof ReadyResult.Ready)) {
                 throw bootFailure(ready);
+            }
+            if (!plan.shared()) {
+                confined = CpuAffinity.confineOtherThreads(plan.cpuIds(), vcpuThreadIds());
             }
             control = new ControlServer(launch.runDir().controlSocket(), this::stop);
         } catch (EnclaveException e) {
@@ -131,6 +155,11 @@ public final class EnclaveService {
         return outcome;
     }
 
+    /**
+     * The final state is written before the hugepages go back: should this process die in between, the
+     * pages stay reserved (a leak an operator can see) rather than being given back twice (which could take
+     * pages another user has reserved since).
+     */
     private void finish(EnclaveExit exit) {
         enclave.close();
         if (stopRequested.get()) {
@@ -145,8 +174,10 @@ public final class EnclaveService {
             outcome = describe(exit);
             EnclaveException crash = new EnclaveException(LifecycleErrors.CRASHED, "the enclave " + outcome);
             log.error("{}", crash.toString());
-            stateFile.write(record.withState(EnclaveState.CRASHED).withLastError(ErrorRecord.of(crash)));
+            stateFile.write(record.withState(EnclaveState.CRASHED).withLastError(ErrorRecord.of(crash))
+                    .withReservedHugepages(List.of()));
         }
+        giveBack();
     }
 
     /** Undoes a start that failed after the lock was taken, and records why. */
@@ -155,8 +186,44 @@ public final class EnclaveService {
             enclave.close();
         }
         stateFile.write(StateRecord.stopped(ErrorRecord.of(e)));
+        giveBack();
         log.error("start failed: {}", e.toString());
         events.failed(e);
+    }
+
+    /** Returns the hugepages this VMM added and lets the VMM's other threads use every CPU again. */
+    private void giveBack() {
+        CpuAffinity.restore(confined);
+        confined = List.of();
+        hugepages.releaseAll(grants);
+        grants = List.of();
+    }
+
+    /**
+     * Gives back what a VMM that died had recorded as reserved. Called by the next start, and by stop
+     * after a crash, always while holding the lock or after the holder is gone.
+     */
+    public static void reclaim(StateRecord previous) {
+        List<HugepageGrant> left = previous.reservedHugepages();
+        if (left != null && !left.isEmpty()) {
+            log.info("giving back hugepages left by VMM {}: {}", previous.pid(), left);
+            new HugepageReservation(Path.of("/")).releaseAll(left);
+        }
+    }
+
+    /** The kernel thread ids of the vCPU threads, found by the names the VMM gives them. */
+    private static Set<Integer> vcpuThreadIds() {
+        Set<Integer> ids = new HashSet<>();
+        for (int tid : CpuAffinity.threadsOfThisProcess()) {
+            try {
+                if (Files.readString(Path.of("/proc/self/task/" + tid + "/comm")).startsWith("vcpu-")) {
+                    ids.add(tid);
+                }
+            } catch (IOException gone) {
+                // the thread ended while we looked: nothing to keep
+            }
+        }
+        return ids;
     }
 
     private EnclaveException bootFailure(ReadyResult result) {
