@@ -74,7 +74,12 @@ final class StopCommand implements Callable<Integer> {
         if (force) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             awaitLockFree(wiring, pid, Duration.ofSeconds(10));
+            // Read after the VMM is gone: it may have recorded hugepages up to its last moment.
+            StateRecord killed = stateFile.read().orElse(null);
             stateFile.write(StateRecord.stopped(null));
+            if (killed != null) {
+                EnclaveService.reclaim(killed);
+            }
             result = "enclave stopped: VMM process " + pid + " killed";
         } else {
             String outcome = new ControlClient(wiring.runDirectory().controlSocket()).stop(grace);

@@ -53,7 +53,14 @@ final class VmmCommand implements java.util.concurrent.Callable<Integer> {
                 toParent.close();
             }
         };
-        Wiring wiring = Wiring.forStart(parent.global, options).withLogging();
-        return new EnclaveService(wiring.launch(), events).run();
+        EnclaveService.Launch launch;
+        try {
+            launch = Wiring.forStart(parent.global, options).withLogging().launch();
+        } catch (EnclaveException e) {
+            // Nothing is reserved yet; the parent reports the error as its own.
+            events.failed(e);
+            return e.exitStatus().code();
+        }
+        return new EnclaveService(launch, events).run();
     }
 }

@@ -84,15 +84,14 @@ final class Wiring {
     EnclaveService.Launch launch() {
         EnclaveConfig c = config();
         byte[] runtime = readImage(c.image());
-        PartitionPlan plan = plan();
         Isolation.check(c.isolate(), Path.of("/"));
-        MemoryBacking backing = plan.pageSize() == PageSize.SIZE_4K ? MemoryBacking.ORDINARY
-                : MemoryBacking.hugetlb(plan.pageSize().bytes());
-        Path console = c.debug() ? rotateConsole() : null;
-        VmSpec vm = new VmSpec(plan.cpuIds().size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
-                plan.cpuIds().cpus(), backing);
-        return new EnclaveService.Launch(vm, plan, runDirectory(), c.bootTimeout(), c.image().toString(),
-                Map.of(), c.vsockSocket());
+        return new EnclaveService.Launch(this::plan, plan -> {
+            MemoryBacking backing = plan.pageSize() == PageSize.SIZE_4K ? MemoryBacking.ORDINARY
+                    : MemoryBacking.hugetlb(plan.pageSize().bytes());
+            Path console = c.debug() ? rotateConsole() : null;
+            return new VmSpec(plan.cpuIds().size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
+                    plan.cpuIds().cpus(), backing);
+        }, runDirectory(), c.bootTimeout(), c.image().toString(), Map.of(), c.vsockSocket());
     }
 
     /** Which CPUs and memory the enclave would get on this machine; reserves nothing. */

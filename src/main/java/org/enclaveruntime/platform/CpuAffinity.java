@@ -148,7 +148,7 @@ public final class CpuAffinity {
 
     private static CpuList online() {
         try {
-            return CpuList.parse(Files.readString(Path.of("/sys/devices/system/cpu/online")));
+            return CpuList.parse(SysfsFiles.readWhole(Path.of("/sys/devices/system/cpu/online")));
         } catch (IOException | IllegalArgumentException e) {
             return CpuList.empty();
         }

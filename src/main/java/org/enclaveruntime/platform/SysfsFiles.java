@@ -4,6 +4,7 @@ import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ErrorCode;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ final class SysfsFiles {
     String read(String absolute) {
         Path file = resolve(absolute);
         try {
-            return Files.readString(file, StandardCharsets.US_ASCII).strip();
+            return readWhole(file);
         } catch (IOException e) {
             throw new EnclaveException(PlatformErrors.TOPOLOGY_UNREADABLE, "cannot read " + file + ": " + reason(e), e);
         }
@@ -42,7 +43,7 @@ final class SysfsFiles {
         Path file = resolve(absolute);
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.US_ASCII).strip();
+            text = readWhole(file);
         } catch (IOException e) {
             throw new EnclaveException(onFailure, "cannot read " + file + ": " + reason(e), e);
         }
@@ -52,6 +53,20 @@ final class SysfsFiles {
             throw new EnclaveException(onFailure, file + " holds '" + text + "', not a number", e);
         }
     }
+
+    /**
+     * One read with a large buffer. Files.readString must not be used here: for a file whose size reads as 0
+     * (every /proc/sys file) it reads one byte first, and sysctl files return nothing at a non-zero offset,
+     * so "32" came back as "3".
+     */
+    static String readWhole(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return new String(in.readNBytes(MAX_FILE), StandardCharsets.US_ASCII).strip();
+        }
+    }
+
+    /** Larger than any control file we read; /proc/meminfo is about 1.5 KiB. */
+    private static final int MAX_FILE = 1 << 16;
 
     CpuList readCpuList(String absolute) {
         String text = read(absolute);

@@ -28,6 +28,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Runs one enclave for the life of the VMM process: takes the lock, records each state, boots the enclave,
@@ -47,9 +49,13 @@ public final class EnclaveService {
         void failed(EnclaveException error);
     }
 
-    /** Everything one enclave needs, resolved from the configuration, the image and the plan. */
-    public record Launch(VmSpec vm, PartitionPlan plan, RunDirectory runDir, Duration bootTimeout, String image,
-                         Map<String, String> measurements, Path vsockSocket) {
+    /**
+     * Everything one enclave needs, resolved from the configuration and the image. The partition plan is
+     * made only once the lock is held and a dead predecessor's hugepages are back in the pool: planned
+     * earlier, those leftovers would look like free pages that are about to vanish.
+     */
+    public record Launch(Supplier<PartitionPlan> planner, Function<PartitionPlan, VmSpec> vmFor, RunDirectory runDir,
+                         Duration bootTimeout, String image, Map<String, String> measurements, Path vsockSocket) {
     }
 
     private final Launch launch;
@@ -82,17 +88,21 @@ public final class EnclaveService {
 
     private int runLocked() {
         long pid = ProcessHandle.current().pid();
-        VmSpec vm = launch.vm();
-        PartitionPlan plan = launch.plan();
         Optional<StateRecord> previous = stateFile.read();
-        record = new StateRecord(EnclaveState.STARTING, pid, vm.cid(), plan.cpuIds().cpus(),
-                vm.memoryBytes() >> 20, plan.pageSize().toString(), launch.image(), launch.measurements(),
-                launch.vsockSocket() == null ? null : launch.vsockSocket().toString(),
-                vm.consoleLog() == null ? null : vm.consoleLog().toString(), null, null, List.of());
+        record = new StateRecord(EnclaveState.STARTING, pid, null, null, null, null, launch.image(),
+                launch.measurements(), launch.vsockSocket() == null ? null : launch.vsockSocket().toString(),
+                null, null, null, List.of());
         stateFile.write(record);
         previous.ifPresent(EnclaveService::reclaim);
         ControlServer control = null;
         try {
+            PartitionPlan plan = launch.planner().get();
+            VmSpec vm = launch.vmFor().apply(plan);
+            record = new StateRecord(EnclaveState.STARTING, pid, vm.cid(), plan.cpuIds().cpus(),
+                    vm.memoryBytes() >> 20, plan.pageSize().toString(), launch.image(), launch.measurements(),
+                    record.vsockSocket(), vm.consoleLog() == null ? null : vm.consoleLog().toString(), null, null,
+                    List.of());
+            stateFile.write(record);
             if (plan.hugepages().stream().anyMatch(need -> need.toAdd() > 0)) {
                 events.progress("reserving hugepages");
                 // Recorded before use: if this process dies from here on, the next start or stop gives them back.

@@ -8,10 +8,7 @@ import org.enclaveruntime.errors.ErrorCode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -26,24 +23,8 @@ class ConfigCommandTest {
     @TempDir
     Path dir;
 
-    /** One run's exit status and what it printed. */
-    record Run(int status, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = EnclaveCtl.run(args);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path write(String text) throws IOException {
@@ -55,7 +36,7 @@ class ConfigCommandTest {
     @Test
     void checkOfAGoodFilePrintsOkAndExitsZero() throws IOException {
         Path file = write("[enclave]\ncpu_count = 1 ; one\n");
-        Run r = run("config", "check", "--config", file.toString());
+        CliRun r = run("config", "check", "--config", file.toString());
         assertEquals(0, r.status(), r.err());
         assertEquals(file + ": OK (1 of " + ConfigKeys.ALL.size() + " keys set, the others default)\n", r.out());
         assertEquals("", r.err());
@@ -64,7 +45,7 @@ class ConfigCommandTest {
     @Test
     void checkOfABadFileListsEveryProblemOnStderrAndExitsThree() throws IOException {
         Path file = write("[enclave]\ncpu_count = two\nmemory = 1024\n");
-        Run r = run("config", "check", "--config", file.toString());
+        CliRun r = run("config", "check", "--config", file.toString());
         assertEquals(3, r.status());
         List<String> lines = r.err().lines().toList();
         assertEquals("error E208: " + file + ":2: cpu_count: 'two' is not a whole number (1..256)", lines.get(0));
@@ -77,7 +58,7 @@ class ConfigCommandTest {
     @Test
     void configOptionWorksBeforeTheCommandToo() throws IOException {
         Path file = write("[enclave]\ncid = 1\n");
-        Run r = run("--config", file.toString(), "config", "check");
+        CliRun r = run("--config", file.toString(), "config", "check");
         assertEquals(3, r.status());
         assertTrue(r.err().startsWith("error E210: " + file + ":2: cid: '1' is out of range"), r.err());
     }
@@ -85,7 +66,7 @@ class ConfigCommandTest {
     @Test
     void missingExplicitFileExitsThree() {
         Path missing = dir.resolve("missing.conf");
-        Run r = run("config", "check", "--config", missing.toString());
+        CliRun r = run("config", "check", "--config", missing.toString());
         assertEquals(3, r.status());
         assertTrue(r.err().startsWith("error E214: " + missing + ": no such configuration file"), r.err());
     }
@@ -93,7 +74,7 @@ class ConfigCommandTest {
     @Test
     void showPrintsAnAlignedTableOfEveryKeyWithItsOrigin() throws IOException {
         Path file = write("[enclave]\n\nmemory = 2048M\n[runtime]\nhugepages = 1G\n");
-        Run r = run("config", "show", "--config", file.toString());
+        CliRun r = run("config", "show", "--config", file.toString());
         assertEquals(0, r.status(), r.err());
         List<String> lines = r.out().lines().toList();
         assertEquals("source: " + file + " (--config)", lines.get(0));
@@ -116,7 +97,7 @@ class ConfigCommandTest {
     @Test
     void showAsJsonHasEveryKeyWithValueAndOrigin() throws IOException {
         Path file = write("[enclave]\ncpu_ids = 0-1\n");
-        Run r = run("config", "show", "--output", "json", "--config", file.toString());
+        CliRun r = run("config", "show", "--output", "json", "--config", file.toString());
         assertEquals(0, r.status(), r.err());
         JsonNode json = new ObjectMapper().readTree(r.out());
         assertEquals(file.toString(), json.at("/source/path").asText());
@@ -131,7 +112,7 @@ class ConfigCommandTest {
 
     @Test
     void configWithoutSubcommandIsAUsageError() {
-        Run r = run("config");
+        CliRun r = run("config");
         assertEquals(2, r.status());
         assertTrue(r.err().contains("check or show"), r.err());
     }
@@ -150,7 +131,7 @@ class ConfigCommandTest {
             }
         }
         assertTrue(ErrorCatalog.all().containsAll(ConfigErrors.ALL));
-        Run r = run("explain", "E203");
+        CliRun r = run("explain", "E203");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().startsWith("E203: duplicate configuration key"), r.out());
     }

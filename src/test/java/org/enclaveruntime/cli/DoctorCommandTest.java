@@ -5,10 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -19,24 +16,13 @@ class DoctorCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int status, String out) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        try {
-            int status = EnclaveCtl.run(args);
-            return new Run(status, bytes.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(saved);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void thisMachinePasses() {
-        Run r = run("doctor", "--run-dir", dir.resolve("run").toString(), "--log-dir", dir.toString());
+        CliRun r = run("doctor", "--run-dir", dir.resolve("run").toString(), "--log-dir", dir.toString());
         assertTrue(r.out().contains("OK    kvm"), r.out());
         assertTrue(r.out().matches("(?s).*\\d+ ok, \\d+ warnings?, 0 failed\\s*"), r.out());
         assertEquals(0, r.status(), r.out());
@@ -49,7 +35,7 @@ class DoctorCommandTest {
         Files.writeString(root.resolve("sys/devices/system/cpu/online"), "0\n");
         Files.createDirectories(root.resolve("proc"));
         Files.writeString(root.resolve("proc/meminfo"), "MemTotal: 1000000 kB\nMemAvailable: 900000 kB\n");
-        Run r = run("doctor", "--root", root.toString(), "--run-dir", dir.toString(), "--log-dir", dir.toString(),
+        CliRun r = run("doctor", "--root", root.toString(), "--run-dir", dir.toString(), "--log-dir", dir.toString(),
                 "--output", "json");
         assertEquals(5, r.status(), r.out());
         JsonNode findings = new ObjectMapper().readTree(r.out());
@@ -63,7 +49,7 @@ class DoctorCommandTest {
 
     @Test
     void explainKnowsThePlatformCodes() {
-        Run r = run("explain", "E607");
+        CliRun r = run("explain", "E607");
         assertEquals(0, r.status());
         assertTrue(r.out().startsWith("E607: the kernel gave fewer hugepages than asked"), r.out());
         assertTrue(r.out().contains("Exit status: 5"), r.out());

@@ -1,0 +1,230 @@
+package org.enclaveruntime.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The enclave's life through the CLI, as an operator drives it: real /dev/kvm, real guests from src/guest,
+ * a real VMM process, real hugepages where it matters. Every test leaves no VMM and no hugepage behind.
+ */
+class EnclaveLifecycleTest {
+    private static final Path GUESTS = Path.of(System.getProperty("enclave.build.dir", "target"), "guest");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    private Path config;
+    private long hugepagesBefore;
+
+    @BeforeEach
+    void needKvm() throws IOException {
+        assumeTrue(Files.exists(Path.of("/dev/kvm")), "SKIPPED LOUDLY: no /dev/kvm on this machine");
+        hugepagesBefore = nrHugepages();
+    }
+
+    @AfterEach
+    void leaveNothingBehind() throws IOException {
+        if (config != null) {
+            CliRun.of("stop", "--force", "--config", config.toString());
+            assertEquals("STOPPED", status().path("state").asText());
+        }
+        assertEquals(hugepagesBefore, nrHugepages(), "hugepages were not given back");
+    }
+
+    private Path configure(String guest, String... extra) throws IOException {
+        List<String> lines = new ArrayList<>(List.of("[enclave]",
+                "image = " + GUESTS.resolve(guest).toAbsolutePath(), "cid = 21", "boot_timeout = 20s"));
+        List<String> runtime = new ArrayList<>(List.of("[runtime]", "run_dir = " + dir.resolve("run"),
+                "log_dir = " + dir.resolve("log")));
+        for (String e : extra) {
+            (e.startsWith("hugepages") ? runtime : lines).add(e);
+        }
+        if (runtime.stream().noneMatch(l -> l.startsWith("hugepages"))) {
+            runtime.add("hugepages = off");
+        }
+        if (lines.stream().noneMatch(l -> l.startsWith("memory"))) {
+            lines.add("memory = 64M");
+        }
+        if (lines.stream().noneMatch(l -> l.startsWith("cpu_count"))) {
+            lines.add("cpu_count = 1");
+        }
+        lines.addAll(runtime);
+        config = Files.write(dir.resolve("enclave.conf"), lines);
+        return config;
+    }
+
+    private CliRun cli(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--config=" + config);
+        return CliRun.of(all.toArray(String[]::new));
+    }
+
+    private JsonNode status() throws IOException {
+        CliRun r = cli("status", "--output", "json");
+        assertEquals(0, r.status(), r.toString());
+        return JSON.readTree(r.out());
+    }
+
+    private JsonNode awaitState(String state) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        JsonNode s = status();
+        while (!s.path("state").asText().equals(state) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            s = status();
+        }
+        assertEquals(state, s.path("state").asText(), s.toString());
+        return s;
+    }
+
+    private static long nrHugepages() throws IOException {
+        // Not Files.readString: it reads a /proc/sys file one byte first and gets only the first digit.
+        try (var in = Files.newInputStream(Path.of("/proc/sys/vm/nr_hugepages"))) {
+            return Long.parseLong(new String(in.readNBytes(64)).trim());
+        }
+    }
+
+    private String console() throws IOException {
+        return Files.readString(dir.resolve("log/console.log"));
+    }
+
+    @Test
+    void demoRuntimeStartsOnHugepagesAndStopsClean() throws Exception {
+        configure("runtime.elf", "memory = 64M", "debug = true", "hugepages = 2M");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        JsonNode started = JSON.readTree(start.out());
+        assertEquals("RUNNING", started.path("state").asText());
+        assertEquals("2M", started.path("page_size").asText());
+        assertEquals(64, started.path("memory_mib").asLong());
+        assertEquals(1, started.path("cpu_ids").get(0).asInt(), "the enclave must not get CPU0's core");
+        assertEquals(hugepagesBefore + 32, nrHugepages(), "64M in 2M pages reserved for the enclave");
+        long pid = started.path("pid").asLong();
+        assertTrue(ProcessHandle.of(pid).isPresent());
+        assertTrue(console().contains("vcpu 0 online"), console());
+
+        CliRun stop = cli("stop");
+        assertEquals(0, stop.status(), stop.toString());
+        assertTrue(stop.out().contains("shut down cleanly"), stop.out());
+        assertEquals("STOPPED", status().path("state").asText());
+        assertEquals(hugepagesBefore, nrHugepages());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "VMM still alive");
+        assertEquals(0, cli("stop").status(), "stopping a stopped enclave is not an error");
+    }
+
+    @Test
+    void twoVcpusEachComeOnline() throws Exception {
+        configure("runtime.elf", "cpu_count = 2", "share_cpus = true", "debug = true");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        assertEquals(2, JSON.readTree(start.out()).path("cpu_ids").size());
+        String console = console();
+        assertTrue(console.contains("vcpu 0 online") && console.contains("vcpu 1 online"), console);
+        assertTrue(console.contains("2 vCPUs"), console);
+    }
+
+    @Test
+    void tripleFaultIsReportedAsCrashWithReason() throws Exception {
+        configure("test-triple-fault.elf");
+        CliRun start = cli("start");
+        // The guest faults right after READY: start either saw READY first or the crash first.
+        assertTrue(start.status() == 0 || start.status() == 8, start.toString());
+        JsonNode s = start.status() == 0 ? awaitState("CRASHED") : status();
+        String error = s.path("last_error").path("message").asText();
+        assertTrue(error.contains("triple fault"), s.toString());
+        assertTrue(Files.readString(dir.resolve("log/enclavectl.log")).contains("rip="), "registers logged");
+        CliRun again = cli("start", "--image", GUESTS.resolve("runtime.elf").toString());
+        assertEquals(0, again.status(), again.toString());
+    }
+
+    @Test
+    void guestThatSpinsForeverIsStoppedAnyway() throws Exception {
+        configure("test-spin.elf");
+        assertEquals(0, cli("start").status());
+        long t0 = System.nanoTime();
+        CliRun stop = cli("stop", "--grace", "1");
+        assertEquals(0, stop.status(), stop.toString());
+        assertTrue(stop.out().contains("vCPUs were stopped"), stop.out());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(15), "stop must be bounded");
+        assertEquals("STOPPED", status().path("state").asText());
+    }
+
+    @Test
+    void killedVmmIsCrashedAndTheNextStartWorks() throws Exception {
+        configure("runtime.elf", "hugepages = 2M");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        ProcessHandle vmm = ProcessHandle.of(JSON.readTree(start.out()).path("pid").asLong()).orElseThrow();
+        vmm.destroyForcibly();
+        vmm.onExit().get(10, TimeUnit.SECONDS);
+        JsonNode crashed = status();
+        assertEquals("CRASHED", crashed.path("state").asText(), crashed.toString());
+        assertEquals("E305", crashed.path("last_error").path("code").asText());
+        assertEquals(hugepagesBefore + 32, nrHugepages(), "a dead VMM cannot give its hugepages back itself");
+
+        CliRun again = cli("start");
+        assertEquals(0, again.status(), again.toString());
+        assertEquals(hugepagesBefore + 32, nrHugepages(), "the leftovers were given back, then reserved anew");
+        assertEquals("RUNNING", status().path("state").asText());
+    }
+
+    @Test
+    void ofTwoConcurrentStartsExactlyOneSucceeds() throws Exception {
+        configure("runtime.elf");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> starts = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            starts.add(new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    EnclaveCtl.class.getName(), "start", "--config=" + config)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(dir.resolve("start-" + i + ".err").toFile()).start());
+        }
+        List<Integer> codes = new ArrayList<>();
+        for (Process p : starts) {
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            codes.add(p.exitValue());
+        }
+        codes.sort(null);
+        assertEquals(List.of(0, 4), codes, "one starts, the other is refused as already running");
+        String refused = Files.readString(dir.resolve("start-0.err")) + Files.readString(dir.resolve("start-1.err"));
+        assertTrue(refused.contains("E301"), refused);
+        assertEquals("RUNNING", status().path("state").asText());
+    }
+
+    @Test
+    void badInputsLeaveNothingBehind() throws Exception {
+        configure("runtime.elf", "memory = 3M");
+        CliRun bad = cli("start");
+        assertEquals(3, bad.status(), bad.toString());
+        assertTrue(bad.err().contains("memory: '3M'"), bad.err());
+
+        configure("no-such-image.elf");
+        CliRun missing = cli("start");
+        assertEquals(1, missing.status(), missing.toString());
+        assertTrue(missing.err().contains("no-such-image.elf"), missing.err());
+
+        configure("runtime.elf", "cpu_count = 2");
+        CliRun tooMany = cli("start");
+        assertEquals(5, tooMany.status(), tooMany.toString());
+        assertTrue(tooMany.err().contains("E601"), tooMany.err());
+
+        JsonNode s = status();
+        assertEquals("STOPPED", s.path("state").asText(), s.toString());
+        assertFalse(Files.exists(dir.resolve("run/control.sock")));
+    }
+}
