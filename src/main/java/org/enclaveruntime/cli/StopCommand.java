@@ -89,15 +89,17 @@ final class StopCommand implements Callable<Integer> {
         return result;
     }
 
+    /** Returns once the VMM has released the lock and its process has exited: no orphan outlives stop. */
     private static void awaitLockFree(Wiring wiring, long pid, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (EnclaveLock.holder(wiring.runDirectory().lockFile()).isPresent()) {
+        while (EnclaveLock.holder(wiring.runDirectory().lockFile()).isPresent()
+                || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
             if (System.nanoTime() > deadline) {
                 throw new EnclaveException(LifecycleErrors.STOP_TIMEOUT, "the VMM process " + pid
                         + " still runs " + timeout.toSeconds() + " s after it was asked to stop");
             }
             try {
-                Thread.sleep(20);
+                Thread.sleep(10);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
