@@ -2,6 +2,7 @@ package org.enclaveruntime.cli;
 
 import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.GeneralErrors;
+import org.enclaveruntime.image.ImageErrors;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,6 +21,7 @@ public final class ErrorCatalog {
     public static List<ErrorCode> all() {
         List<ErrorCode> codes = new ArrayList<>();
         codes.addAll(GeneralErrors.ALL);
+        codes.addAll(ImageErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }

@@ -111,7 +111,7 @@ public final class EnclaveImage {
     /** The runtime ELF's bytes, for the VMM to load per {@link #runtime()}. */
     public ByteBuffer runtimeElf() {
         return content(SectionType.RUNTIME).orElseThrow(() -> new EnclaveException(ImageErrors.SECTION_SET,
-                origin + ": has no RUNTIME section (a KERNEL image for a cloud host); this VMM boots only a runtime"));
+                origin + ": the image has no RUNTIME section (a KERNEL image for a cloud host); this VMM boots only a runtime"));
     }
 
     /** The parsed runtime ELF (entry point, segments), present when the image has a RUNTIME section. */
@@ -139,7 +139,7 @@ public final class EnclaveImage {
      */
     public void verifySignature(X509Certificate trusted) {
         ImageSignature sig = signature.orElseThrow(() -> new EnclaveException(ImageErrors.NOT_SIGNED,
-                origin + ": is not signed, but a trusted certificate ("
+                origin + ": the image is not signed, but a trusted certificate ("
                         + trusted.getSubjectX500Principal().getName() + ") is required"));
         sig.requireTrustedBy(trusted, origin);
     }
