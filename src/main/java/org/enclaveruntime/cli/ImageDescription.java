@@ -27,8 +27,8 @@ record ImageDescription(String path, int formatVersion, long size, Defaults defa
 
     static ImageDescription of(EnclaveImage image) {
         List<Section> sections = image.sections().stream().map(ImageDescription::section).toList();
-        Runtime runtime = image.runtime().map(r -> new Runtime(hex(r.entry()), hex(r.imageEnd()), r.segments().size()))
-                .orElse(null);
+        Runtime runtime = new Runtime(hex(image.runtime().entry()), hex(image.runtime().imageEnd()),
+                image.runtime().segments().size());
         Signer signer = image.signature().map(ImageDescription::signer).orElse(null);
         Defaults defaults = new Defaults(image.defaultMemoryMib(), image.defaultVcpuCount(),
                 image.requiredMemoryBytes(image.defaultVcpuCount()));

@@ -30,12 +30,12 @@ public final class EnclaveImage {
     private final String origin;
     private final ImageHeader header;
     private final Map<SectionType, ByteBuffer> contents;
-    private final Optional<RuntimeElf> runtime;
+    private final RuntimeElf runtime;
     private final ImageMetadata metadata;
     private final Optional<ImageSignature> signature;
     private final Measurements measurements;
 
-    EnclaveImage(String origin, ImageHeader header, Map<SectionType, ByteBuffer> contents, Optional<RuntimeElf> runtime,
+    EnclaveImage(String origin, ImageHeader header, Map<SectionType, ByteBuffer> contents, RuntimeElf runtime,
                  ImageMetadata metadata, Optional<ImageSignature> signature, Measurements measurements) {
         this.origin = origin;
         this.header = header;
@@ -108,14 +108,13 @@ public final class EnclaveImage {
         return Optional.ofNullable(contents.get(type)).map(ByteBuffer::duplicate);
     }
 
-    /** The runtime ELF's bytes, for the VMM to load per {@link #runtime()}. */
+    /** The runtime ELF's bytes, for the VMM to load as {@link #runtime()} describes. */
     public ByteBuffer runtimeElf() {
-        return content(SectionType.RUNTIME).orElseThrow(() -> new EnclaveException(ImageErrors.SECTION_SET,
-                origin + ": the image has no RUNTIME section (a KERNEL image for a cloud host); this VMM boots only a runtime"));
+        return content(SectionType.RUNTIME).orElseThrow();
     }
 
-    /** The parsed runtime ELF (entry point, segments), present when the image has a RUNTIME section. */
-    public Optional<RuntimeElf> runtime() {
+    /** The parsed runtime ELF: entry point and PT_LOAD segments, already checked against docs/guest-abi.md. */
+    public RuntimeElf runtime() {
         return runtime;
     }
 
@@ -145,22 +144,11 @@ public final class EnclaveImage {
     }
 
     /**
-     * The least RAM that holds this image: for a runtime, its highest segment (rounded to 4 KiB) plus the
-     * stacks; for a kernel-only image, 1 MiB plus kernel and initrd, each rounded to 4 KiB, plus the stacks.
+     * The least RAM that holds this image: the runtime's highest segment, rounded up to 4 KiB, plus 64 KiB
+     * of stack per vCPU at the top (docs/guest-abi.md). Heap is whatever is left between them.
      */
     public long requiredMemoryBytes(int vcpuCount) {
-        long stacks = Math.multiplyExact(STACK_PER_VCPU, (long) vcpuCount);
-        if (runtime.isPresent()) {
-            return Math.addExact(runtime.get().imageEnd(), stacks);
-        }
-        long total = RuntimeElf.LOAD_BASE;
-        for (SectionType t : List.of(SectionType.KERNEL, SectionType.INITRD)) {
-            ByteBuffer b = contents.get(t);
-            if (b != null) {
-                total = Math.addExact(total, ImageHeader.alignUp(b.remaining()));
-            }
-        }
-        return Math.addExact(total, stacks);
+        return Math.addExact(runtime.imageEnd(), Math.multiplyExact(STACK_PER_VCPU, (long) vcpuCount));
     }
 
     /** {@link #requireFits(long, int)} with the image's default vCPU count. */
@@ -173,8 +161,7 @@ public final class EnclaveImage {
         long needed = requiredMemoryBytes(vcpuCount);
         if (memoryBytes < needed) {
             long neededMib = (needed + (1 << 20) - 1) >> 20;
-            String detail = runtime.map(r -> "the runtime ends at 0x" + Long.toHexString(r.imageEnd()))
-                    .orElse("kernel and initrd load from 1 MiB");
+            String detail = "the runtime ends at 0x" + Long.toHexString(runtime.imageEnd());
             throw new EnclaveException(ImageErrors.DOES_NOT_FIT, origin + ": needs at least " + neededMib + " MiB ("
                     + needed + " bytes: " + detail + ", plus 64 KiB of stack for each of " + vcpuCount
                     + " vCPUs), but the enclave has " + (memoryBytes >> 20) + " MiB (" + memoryBytes + " bytes)");

@@ -47,7 +47,7 @@ public final class ImageErrors {
     public static final ErrorCode SECTION_SET = new ErrorCode("E506", ExitStatus.IMAGE, "wrong set of sections",
             "Rebuild the image with `enclavectl image build`.",
             "Sections must appear once each, in type order (RUNTIME, KERNEL, CMDLINE, INITRD, METADATA, "
-                    + "SIGNATURE). An image needs RUNTIME or KERNEL and METADATA; CMDLINE and INITRD need KERNEL.");
+                    + "SIGNATURE). An image needs RUNTIME and METADATA; CMDLINE and INITRD need KERNEL.");
 
     public static final ErrorCode HASH_MISMATCH = new ErrorCode("E507", ExitStatus.IMAGE, "section content is damaged",
             "Do not boot this image. Copy it again from a trusted source or rebuild it.",

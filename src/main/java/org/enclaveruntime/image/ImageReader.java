@@ -20,6 +20,7 @@ import java.util.Optional;
  */
 final class ImageReader {
     private static final int MAX_CMDLINE = 4096;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocate(ImageHeader.ALIGNMENT).asReadOnlyBuffer();
 
     private final ByteBuffer file;
     private final String origin;
@@ -180,12 +181,14 @@ final class ImageReader {
             }
             previous = s.type();
         }
-        boolean runtime = has(sections, SectionType.RUNTIME);
-        boolean kernel = has(sections, SectionType.KERNEL);
-        if (!runtime && !kernel) {
-            throw fail(ImageErrors.SECTION_SET, "there is neither a RUNTIME nor a KERNEL section: nothing to boot");
+        // RUNTIME is required even next to a KERNEL: with it always first, no section can be retyped (say
+        // RUNTIME into KERNEL) without changing the registers, since every accepted set of boot sections
+        // feeds pcr0..pcr2 a different sequence (docs/image-format.md, "Why RUNTIME is required").
+        if (!has(sections, SectionType.RUNTIME)) {
+            throw fail(ImageErrors.SECTION_SET, "there is no RUNTIME section: nothing to boot");
         }
-        if (!kernel && (has(sections, SectionType.CMDLINE) || has(sections, SectionType.INITRD))) {
+        if (!has(sections, SectionType.KERNEL)
+                && (has(sections, SectionType.CMDLINE) || has(sections, SectionType.INITRD))) {
             throw fail(ImageErrors.SECTION_SET, "CMDLINE and INITRD are for a KERNEL, and there is none");
         }
         if (!has(sections, SectionType.METADATA)) {
@@ -197,11 +200,11 @@ final class ImageReader {
     private void checkPadding(ImageHeader header) {
         long from = ImageHeader.tableEnd(header.sections().size());
         for (ImageSection s : header.sections()) {
-            for (long at = from; at < s.offset(); at++) {
-                if (file.get((int) at) != 0) {
-                    throw fail(ImageErrors.BAD_LAYOUT, "the padding byte at offset " + at + ", before the "
-                            + s.type() + " section, is not zero");
-                }
+            int length = (int) (s.offset() - from); // less than 4096: the layout check placed every section
+            int at = file.slice((int) from, length).mismatch(ZEROS.slice(0, length));
+            if (at >= 0) {
+                throw fail(ImageErrors.BAD_LAYOUT, "the padding byte at offset " + (from + at) + ", before the "
+                        + s.type() + " section, is not zero");
             }
             from = s.end();
         }
@@ -209,8 +212,7 @@ final class ImageReader {
 
     private EnclaveImage checkContent(ImageHeader header, Map<SectionType, ByteBuffer> contents,
                                       Map<SectionType, Sha384> hashes) {
-        Optional<RuntimeElf> runtime = Optional.ofNullable(contents.get(SectionType.RUNTIME))
-                .map(b -> RuntimeElf.parse(b, origin + ": RUNTIME section"));
+        RuntimeElf runtime = RuntimeElf.parse(contents.get(SectionType.RUNTIME), origin + ": RUNTIME section");
         ByteBuffer cmdline = contents.get(SectionType.CMDLINE);
         if (cmdline != null) {
             checkCmdline(cmdline);

@@ -65,9 +65,22 @@ public final class Sha384 {
 
     static MessageDigest newDigest() {
         try {
-            return MessageDigest.getInstance("SHA-384");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-384", e);
+            // Cloning skips the provider lookup, which costs more than hashing a small section.
+            return (MessageDigest) Prototype.DIGEST.clone();
+        } catch (CloneNotSupportedException e) {
+            return Prototype.lookUp();
+        }
+    }
+
+    private static final class Prototype {
+        static final MessageDigest DIGEST = lookUp();
+
+        static MessageDigest lookUp() {
+            try {
+                return MessageDigest.getInstance("SHA-384");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("the JDK has no SHA-384", e);
+            }
         }
     }
 

@@ -44,7 +44,7 @@ class ImageBuildTest {
         assertEquals(ReferenceMeasurements.sha384(Files.readAllBytes(elf)).length, 48);
         assertEquals(HexOf.sha384(Files.readAllBytes(elf)), read.metadata().inputs().get(0).sha384());
         assertEquals("runtime.elf", read.metadata().inputs().get(0).file());
-        RuntimeElf runtime = read.runtime().orElseThrow();
+        RuntimeElf runtime = read.runtime();
         assertTrue(runtime.entry() >= RuntimeElf.LOAD_BASE);
         assertTrue(read.signature().isEmpty());
         assertEquals("0".repeat(96), read.measurements().pcr8().hex());
@@ -102,7 +102,7 @@ class ImageBuildTest {
                 .toBytes());
         assertEquals(128, image.defaultMemoryMib());
         assertEquals(4, image.defaultVcpuCount());
-        long needed = image.runtime().orElseThrow().imageEnd() + 4 * 65536;
+        long needed = image.runtime().imageEnd() + 4 * 65536;
         assertEquals(needed, image.requiredMemoryBytes(4));
         image.requireFits(needed);
         EnclaveException e = assertThrows(EnclaveException.class, () -> image.requireFits(needed - 1));

@@ -97,7 +97,7 @@ class ImageRefusalTest {
         refused(ImageErrors.SECTION_SET, good().putInt(RawImage.entryAt(metadata), 1).reseal(), "appears twice");
         refused(ImageErrors.SECTION_SET, good().putInt(RawImage.entryAt(metadata), 4).putInt(RawImage.entryAt(0), 5)
                 .reseal(), "comes after");
-        refused(ImageErrors.SECTION_SET, good().putInt(RawImage.entryAt(0), 3).reseal(), "neither a RUNTIME nor a KERNEL");
+        refused(ImageErrors.SECTION_SET, good().putInt(RawImage.entryAt(0), 3).reseal(), "no RUNTIME section");
         refused(ImageErrors.SECTION_SET, good().putInt(RawImage.entryAt(metadata), 6).reseal(), "no METADATA");
         // Runtime and CMDLINE without KERNEL: the set is refused before content is looked at.
         refused(ImageErrors.SECTION_SET, good().putInt(RawImage.entryAt(metadata), 3).reseal(), "for a KERNEL");
