@@ -46,8 +46,24 @@ public final class EnclaveImage {
         this.measurements = measurements;
     }
 
-    /** Maps and checks the image file; hashing runs at the speed of the page cache or the disk. */
+    /**
+     * Maps and checks the image file; hashing runs at the speed of the page cache or the disk. The
+     * section buffers stay views of the file: for inspecting an image (describe, verify). To boot, use
+     * {@link #load(Path)}, so that what is booted cannot change after it was checked.
+     */
     public static EnclaveImage open(Path path) {
+        return read(path, false);
+    }
+
+    /**
+     * Reads the image file into private memory and checks it there: what the VMM then copies into the
+     * enclave is exactly what was hashed, even if someone writes into the file meanwhile.
+     */
+    public static EnclaveImage load(Path path) {
+        return read(path, true);
+    }
+
+    private static EnclaveImage read(Path path, boolean copy) {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             if (!Files.isRegularFile(path)) {
                 throw new EnclaveException(ImageErrors.UNREADABLE, path + ": not a regular file");
@@ -57,8 +73,17 @@ public final class EnclaveImage {
                 throw new EnclaveException(ImageErrors.BAD_LAYOUT, path + ": the file is " + size
                         + " bytes; images of 2 GiB or more are not supported");
             }
-            ByteBuffer mapped = size == 0 ? ByteBuffer.allocate(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
-            return ImageReader.read(mapped, path.toString());
+            ByteBuffer bytes;
+            if (copy || size == 0) {
+                bytes = ByteBuffer.allocate((int) size);
+                while (bytes.hasRemaining() && ch.read(bytes) >= 0) {
+                    // read until full or end of file; a file that shrank meanwhile fails the size check below
+                }
+                bytes.flip();
+            } else {
+                bytes = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+            }
+            return ImageReader.read(bytes, path.toString());
         } catch (NoSuchFileException e) {
             throw new EnclaveException(ImageErrors.UNREADABLE, path + ": no such file", e);
         } catch (IOException e) {

@@ -52,6 +52,19 @@ class ImageBuildTest {
     }
 
     @Test
+    void loadedImageDoesNotChangeWhenTheFileIs() throws Exception {
+        Path out = dir.resolve("image.bin");
+        new ImageBuilder().runtime(TestElf.minimal(3000, 9), "rt.elf").writeTo(out);
+        EnclaveImage loaded = EnclaveImage.load(out);
+        byte[] before = bytes(loaded.runtimeElf());
+        try (var ch = java.nio.channels.FileChannel.open(out, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {(byte) 0xcc}), 4096 + 1000); // in place, same inode
+        }
+        assertArrayEquals(before, bytes(loaded.runtimeElf()));
+        assertEquals(ImageErrors.HASH_MISMATCH, assertThrows(EnclaveException.class, () -> EnclaveImage.load(out)).code());
+    }
+
+    @Test
     void sameInputsGiveTheSameBytes() {
         byte[] elf = TestElf.minimal(3000, 1);
         byte[] a = new ImageBuilder().runtime(elf, "rt.elf").name("n").version("v").toBytes();
