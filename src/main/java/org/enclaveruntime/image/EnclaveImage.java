@@ -64,10 +64,11 @@ public final class EnclaveImage {
     }
 
     private static EnclaveImage read(Path path, boolean copy) {
+        // Checked before opening: opening a FIFO would block until someone writes to it.
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            throw new EnclaveException(ImageErrors.UNREADABLE, path + ": not a regular file");
+        }
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            if (!Files.isRegularFile(path)) {
-                throw new EnclaveException(ImageErrors.UNREADABLE, path + ": not a regular file");
-            }
             long size = ch.size();
             if (size > MAX_IMAGE_SIZE) {
                 throw new EnclaveException(ImageErrors.BAD_LAYOUT, path + ": the file is " + size

@@ -210,6 +210,9 @@ public final class ImageBuilder {
 
     private static Input read(SectionType type, Path file, String option) {
         byte[] bytes;
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw input(option + " " + file + " is not a regular file");
+        }
         try {
             if (Files.size(file) > EnclaveImage.MAX_IMAGE_SIZE) {
                 throw input(option + " " + file + " is " + Files.size(file) + " bytes; 2 GiB or more is not supported");

@@ -58,8 +58,8 @@ public final class ImageErrors {
             "Pass the enclave runtime built by `mvn` (target/guest/runtime.elf): a static ELF64 x86-64 "
                     + "executable linked at 1 MiB.",
             "The runtime must be an ELF64, little-endian, x86-64, ET_EXEC file with at least one PT_LOAD "
-                    + "segment, all segments inside the file and at or above 1 MiB, and an entry point inside "
-                    + "a loaded segment (docs/guest-abi.md).");
+                    + "segment, all segments inside the file, at or above 1 MiB and not overlapping, and an "
+                    + "entry point inside an executable segment (docs/guest-abi.md).");
 
     public static final ErrorCode BAD_CONTENT = new ErrorCode("E509", ExitStatus.IMAGE, "section content is invalid",
             "Rebuild the image with `enclavectl image build`.",

@@ -12,9 +12,9 @@ import java.util.zip.CRC32C;
  * first 64 + 72·n bytes of the file. This class owns the byte layout of both and the canonical placement
  * of sections, so the builder, the signer and the reader cannot disagree about them.
  */
-public record ImageHeader(int vcpuCount, int memoryMib, long imageSize, List<ImageSection> sections) {
+record ImageHeader(int vcpuCount, int memoryMib, long imageSize, List<ImageSection> sections) {
     static final byte[] MAGIC = "ENCLVIMG".getBytes(StandardCharsets.US_ASCII);
-    public static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION = 1;
     static final int HEADER_SIZE = 64;
     static final int ENTRY_SIZE = 72;
     static final int MAX_SECTIONS = SectionType.values().length;

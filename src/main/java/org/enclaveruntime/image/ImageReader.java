@@ -1,10 +1,10 @@
 package org.enclaveruntime.image;
 
 import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.ErrorCode;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -263,13 +263,8 @@ final class ImageReader {
         return s.append('"').toString();
     }
 
-    private EnclaveException fail(org.enclaveruntime.errors.ErrorCode code, String problem) {
+    private EnclaveException fail(ErrorCode code, String problem) {
         return new EnclaveException(code, origin + ": " + problem);
     }
 
-    static String ascii(ByteBuffer b) {
-        byte[] bytes = new byte[b.remaining()];
-        b.duplicate().get(bytes);
-        return new String(bytes, StandardCharsets.US_ASCII);
-    }
 }

@@ -100,6 +100,17 @@ public record RuntimeElf(long entry, List<LoadSegment> segments) {
         if (loads.isEmpty()) {
             throw bad(what, "has no PT_LOAD segment: nothing to load");
         }
+        // The loader copies segments in order; overlapping ones would let a later one overwrite an earlier.
+        for (int i = 0; i < loads.size(); i++) {
+            for (int j = i + 1; j < loads.size(); j++) {
+                LoadSegment a = loads.get(i);
+                LoadSegment c = loads.get(j);
+                if (a.physAddr() < c.physEnd() && c.physAddr() < a.physEnd()) {
+                    throw bad(what, "has overlapping PT_LOAD segments at 0x" + Long.toHexString(a.physAddr())
+                            + " and 0x" + Long.toHexString(c.physAddr()));
+                }
+            }
+        }
         boolean entryLoaded = loads.stream().anyMatch(s -> (s.flags() & PF_X) != 0
                 && Long.compareUnsigned(entry, s.virtAddr()) >= 0
                 && Long.compareUnsigned(entry - s.virtAddr(), s.memSize()) < 0);

@@ -105,7 +105,7 @@ class ImageBuildTest {
         assertEquals(ReferenceMeasurements.of(bytes), ReferenceMeasurements.of(image.measurements()));
         assertNotEquals(image.measurements().pcr0(), image.measurements().pcr1());
         assertNotEquals(Sha384.zero(), image.measurements().pcr2());
-        assertEquals("console=ttyS0 quiet", ImageReader.ascii(image.content(SectionType.CMDLINE).orElseThrow()));
+        assertEquals("console=ttyS0 quiet", new String(bytes(image.content(SectionType.CMDLINE).orElseThrow()), StandardCharsets.US_ASCII));
     }
 
     @Test
@@ -158,6 +158,12 @@ class ImageBuildTest {
         ByteBuffer.wrap(low).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(TestElf.EHDR + 24, 0x8000);
         assertTrue(assertCode(ImageErrors.BAD_RUNTIME, () -> new ImageBuilder().runtime(low, "l").toBytes())
                 .getMessage().contains("below 1 MiB"));
+        byte[] twice = elf.clone(); // a second PT_LOAD, over the code bytes, at the same addresses as the first
+        ByteBuffer t = ByteBuffer.wrap(twice).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        t.putShort(56, (short) 2);
+        t.put(TestElf.EHDR + TestElf.PHDR, twice, TestElf.EHDR, TestElf.PHDR);
+        assertTrue(assertCode(ImageErrors.BAD_RUNTIME, () -> new ImageBuilder().runtime(twice, "t").toBytes())
+                .getMessage().contains("overlapping PT_LOAD"));
         byte[] cut = Arrays.copyOf(elf, 100);
         assertCode(ImageErrors.BAD_RUNTIME, () -> new ImageBuilder().runtime(cut, "cut").toBytes());
     }

@@ -74,7 +74,7 @@ class ImageCliTest {
 
     @Test
     void buildThenDescribeAsJson() throws Exception {
-        Path image = build("--memory", "256M", "--cpu-count", "2");
+        Path image = build("--memory", "256MiB", "--cpu-count", "2");
         Result r = run("image", "describe", image.toString(), "--output", "json");
         assertEquals(0, r.status(), r.err());
         JsonNode json = r.json();
@@ -148,6 +148,10 @@ class ImageCliTest {
         Result badSize = run("image", "build", "--runtime", runtime.toString(), "--memory", "lots",
                 "-o", dir.resolve("x.bin").toString());
         assertEquals(2, badSize.status());
+        Result bareNumber = run("image", "build", "--runtime", runtime.toString(), "--memory", "512",
+                "-o", dir.resolve("x.bin").toString());
+        assertEquals(2, bareNumber.status());
+        assertTrue(bareNumber.err().contains("unit M or G"), bareNumber.err());
         assertEquals(0, run("image", "build", "--help").status());
         assertEquals(0, run("explain", "E510").status());
         Result none = run("image");
