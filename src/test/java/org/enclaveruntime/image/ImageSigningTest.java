@@ -60,6 +60,33 @@ class ImageSigningTest {
     }
 
     @Test
+    void signatureCoversTheUnsignedHeaderAndTableAsDocumented() throws Exception {
+        byte[] signed = leafSigner().sign(EnclaveImage.parse(UNSIGNED));
+        RawImage raw = new RawImage(signed);
+        int n = raw.sectionCount();
+        int sigIndex = raw.indexOf(SectionType.SIGNATURE);
+        assertEquals(n - 1, sigIndex, "SIGNATURE is the last entry");
+        // Rebuild the message per docs/image-format.md: drop the last entry, n-1 sections, image_size = end of
+        // the new last section, CRC recomputed.
+        RawImage message = new RawImage(java.util.Arrays.copyOf(signed, 64 + 72 * (n - 1)));
+        message.putShort(14, n - 1).putLong(32, raw.offset(n - 2) + raw.size(n - 2)).reseal();
+        assertArrayEquals(java.util.Arrays.copyOf(UNSIGNED, 64 + 72 * (n - 1)), message.bytes,
+                "the message is the unsigned file's header and table");
+        java.nio.ByteBuffer section = java.nio.ByteBuffer.wrap(raw.content(sigIndex)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(1, section.getInt(0));
+        int certLength = section.getInt(16);
+        int sigLength = section.getInt(8);
+        byte[] signature = java.util.Arrays.copyOfRange(raw.content(sigIndex), raw.content(sigIndex).length - sigLength,
+                raw.content(sigIndex).length);
+        java.security.Signature verifier = java.security.Signature.getInstance("SHA384withECDSA");
+        verifier.initVerify(PemFiles.readCertificate(keys.leafCert));
+        verifier.update(message.bytes);
+        assertTrue(verifier.verify(signature));
+        assertArrayEquals(PemFiles.readCertificate(keys.leafCert).getEncoded(),
+                java.util.Arrays.copyOfRange(raw.content(sigIndex), 20, 20 + certLength));
+    }
+
+    @Test
     void selfSignedSec1KeyIsTrustedAsItself() {
         ImageSigner signer = new ImageSigner(PemFiles.readPrivateKey(keys.sec1Key),
                 PemFiles.readCertificates(keys.sec1SelfCert));
