@@ -23,6 +23,7 @@ import picocli.CommandLine.Mixin;
                 ExplainCommand.class,
                 ConfigCommand.class,
                 DoctorCommand.class,
+                ImageCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 state conflict, 5 resources, 6 KVM, "

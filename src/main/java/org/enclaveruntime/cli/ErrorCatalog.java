@@ -7,7 +7,9 @@ import org.enclaveruntime.state.StateErrors;
 import org.enclaveruntime.platform.PlatformErrors;
 import org.enclaveruntime.kvm.KvmErrors;
 import org.enclaveruntime.memory.MemoryErrors;
+import org.enclaveruntime.vmm.LifecycleErrors;
 import org.enclaveruntime.vmm.VmmErrors;
+import org.enclaveruntime.image.ImageErrors;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,6 +34,8 @@ public final class ErrorCatalog {
         codes.addAll(KvmErrors.ALL);
         codes.addAll(MemoryErrors.ALL);
         codes.addAll(VmmErrors.ALL);
+        codes.addAll(LifecycleErrors.ALL);
+        codes.addAll(ImageErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }

@@ -51,5 +51,7 @@ class ErrorCatalogTest {
             org.enclaveruntime.platform.PlatformErrors.class,
             org.enclaveruntime.kvm.KvmErrors.class,
             org.enclaveruntime.memory.MemoryErrors.class,
-            org.enclaveruntime.vmm.VmmErrors.class);
+            org.enclaveruntime.vmm.VmmErrors.class,
+            org.enclaveruntime.vmm.LifecycleErrors.class,
+            org.enclaveruntime.image.ImageErrors.class);
 }
