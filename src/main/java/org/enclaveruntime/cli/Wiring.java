@@ -13,6 +13,8 @@ import org.enclaveruntime.config.EnclaveConfig;
 import org.enclaveruntime.config.LoadedConfig;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.GeneralErrors;
+import org.enclaveruntime.image.EnclaveImage;
+import org.enclaveruntime.image.PemFiles;
 import org.enclaveruntime.memory.MemoryBacking;
 import org.enclaveruntime.state.RunDirectory;
 import org.enclaveruntime.vmm.EnclaveService;
@@ -83,7 +85,9 @@ final class Wiring {
     /** Everything the VMM needs to run the configured enclave. */
     EnclaveService.Launch launch() {
         EnclaveConfig c = config();
-        byte[] runtime = readImage(c.image());
+        EnclaveImage image = verifiedImage();
+        byte[] runtime = new byte[image.runtimeElf().remaining()];
+        image.runtimeElf().duplicate().get(runtime);
         Isolation.check(c.isolate(), Path.of("/"));
         return new EnclaveService.Launch(this::plan, plan -> {
             MemoryBacking backing = plan.pageSize() == PageSize.SIZE_4K ? MemoryBacking.ORDINARY
@@ -91,7 +95,22 @@ final class Wiring {
             Path console = c.debug() ? rotateConsole() : null;
             return new VmSpec(plan.cpuIds().size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
                     plan.cpuIds().cpus(), backing);
-        }, runDirectory(), c.bootTimeout(), c.image().toString(), Map.of(), c.vsockSocket());
+        }, runDirectory(), c.bootTimeout(), c.image().toString(), image.measurements().asHex(), c.vsockSocket());
+    }
+
+    /**
+     * The configured image, checked whole before anything is reserved: structure, CRC, every section's hash,
+     * the signature against trusted_cert when require_signed is set, and that it fits the memory. What boots
+     * is the private copy that was checked, not the file, which could change afterwards.
+     */
+    EnclaveImage verifiedImage() {
+        EnclaveConfig c = config();
+        EnclaveImage image = EnclaveImage.load(c.image());
+        if (c.requireSigned()) {
+            image.verifySignature(PemFiles.readCertificate(c.trustedCert().orElseThrow()));
+        }
+        image.requireFits(c.memoryBytes(), c.cpus().size());
+        return image;
     }
 
     /** Which CPUs and memory the enclave would get on this machine; reserves nothing. */
@@ -100,14 +119,6 @@ final class Wiring {
         PartitionRequest request = new PartitionRequest(c.cpus(), c.memoryBytes(), c.reserveMemoryBytes(),
                 c.shareCpus(), c.hugepages());
         return PartitionPlanner.plan(request, TopologyReader.read(), MemoryReader.read());
-    }
-
-    private static byte[] readImage(Path image) {
-        try {
-            return Files.readAllBytes(image);
-        } catch (IOException e) {
-            throw new EnclaveException(GeneralErrors.IO, "cannot read image " + image + ": " + e.getMessage(), e);
-        }
     }
 
     /** The console of the previous enclave is kept as console.log.1 until the next start replaces it. */

@@ -2,6 +2,8 @@ package org.enclaveruntime.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.enclaveruntime.image.EnclaveImage;
+import org.enclaveruntime.image.ImageBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +51,7 @@ class EnclaveLifecycleTest {
 
     private Path configure(String guest, String... extra) throws IOException {
         List<String> lines = new ArrayList<>(List.of("[enclave]",
-                "image = " + GUESTS.resolve(guest).toAbsolutePath(), "cid = 21", "boot_timeout = 20s"));
+                "image = " + image(guest), "cid = 21", "boot_timeout = 20s"));
         List<String> runtime = new ArrayList<>(List.of("[runtime]", "run_dir = " + dir.resolve("run"),
                 "log_dir = " + dir.resolve("log")));
         for (String e : extra) {
@@ -67,6 +69,16 @@ class EnclaveLifecycleTest {
         lines.addAll(runtime);
         config = Files.write(dir.resolve("enclave.conf"), lines);
         return config;
+    }
+
+    /** An image.bin wrapping one of the guests built from src/guest (a missing guest gives a missing image). */
+    private Path image(String guest) {
+        Path image = dir.resolve(guest.replace(".elf", ".bin"));
+        Path elf = GUESTS.resolve(guest);
+        if (Files.exists(elf) && !Files.exists(image)) {
+            new ImageBuilder().runtime(elf).name(guest).version("test").writeTo(image);
+        }
+        return image.toAbsolutePath();
     }
 
     private CliRun cli(String... args) {
@@ -101,6 +113,16 @@ class EnclaveLifecycleTest {
 
     private String console() throws IOException {
         return Files.readString(dir.resolve("log/console.log"));
+    }
+
+    @Test
+    void statusShowsTheMeasurementsOfWhatBooted() throws Exception {
+        configure("runtime.elf");
+        assertEquals(0, cli("start").status());
+        JsonNode s = status();
+        String pcr0 = EnclaveImage.load(image("runtime.elf")).measurements().asHex().get("pcr0");
+        assertEquals(96, pcr0.length());
+        assertEquals(pcr0, s.path("measurements").path("pcr0").asText(), s.toString());
     }
 
     @Test
@@ -148,7 +170,7 @@ class EnclaveLifecycleTest {
         String error = s.path("last_error").path("message").asText();
         assertTrue(error.contains("triple fault"), s.toString());
         assertTrue(Files.readString(dir.resolve("log/enclavectl.log")).contains("rip="), "registers logged");
-        CliRun again = cli("start", "--image", GUESTS.resolve("runtime.elf").toString());
+        CliRun again = cli("start", "--image", image("runtime.elf").toString());
         assertEquals(0, again.status(), again.toString());
     }
 
@@ -213,15 +235,28 @@ class EnclaveLifecycleTest {
         assertEquals(3, bad.status(), bad.toString());
         assertTrue(bad.err().contains("memory: '3M'"), bad.err());
 
-        configure("no-such-image.elf");
+        configure("no-such-guest.elf");
         CliRun missing = cli("start");
-        assertEquals(1, missing.status(), missing.toString());
-        assertTrue(missing.err().contains("no-such-image.elf"), missing.err());
+        assertEquals(7, missing.status(), missing.toString());
+        assertTrue(missing.err().contains("no-such-guest.bin"), missing.err());
+
+        configure("test-exit.elf", "require_signed = true", "trusted_cert = " + dir.resolve("ca.pem"));
+        CliRun unsigned = cli("start");
+        assertEquals(7, unsigned.status(), unsigned.toString());
 
         configure("runtime.elf", "cpu_count = 2");
         CliRun tooMany = cli("start");
         assertEquals(5, tooMany.status(), tooMany.toString());
         assertTrue(tooMany.err().contains("E601"), tooMany.err());
+
+        configure("runtime.elf");
+        Path damaged = image("runtime.elf");
+        byte[] bytes = Files.readAllBytes(damaged);
+        bytes[bytes.length - 100] ^= 1;
+        Files.write(damaged, bytes);
+        CliRun tampered = cli("start");
+        assertEquals(7, tampered.status(), tampered.toString());
+        assertTrue(tampered.err().contains("E507"), tampered.err());
 
         JsonNode s = status();
         assertEquals("STOPPED", s.path("state").asText(), s.toString());
