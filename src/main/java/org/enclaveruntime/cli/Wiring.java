@@ -62,6 +62,11 @@ final class Wiring {
         return loaded.config();
     }
 
+    /** Where the configuration came from, as a user reads it. */
+    String configSource() {
+        return loaded.source().describe();
+    }
+
     RunDirectory runDirectory() {
         return new RunDirectory(config().runDir());
     }

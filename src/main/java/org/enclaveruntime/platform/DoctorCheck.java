@@ -10,4 +10,19 @@ public interface DoctorCheck {
 
     /** Looks, never changes anything. May throw: the doctor reports an exception as FAIL. */
     CheckResult run();
+
+    /** A check from a name and a function, for checks that are one call into another package. */
+    static DoctorCheck of(String name, java.util.function.Supplier<CheckResult> run) {
+        return new DoctorCheck() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public CheckResult run() {
+                return run.get();
+            }
+        };
+    }
 }
