@@ -43,6 +43,23 @@ class ErrorCatalogTest {
         }
     }
 
+    /** docs/exit-codes.md lists every code with its exit status and title, and nothing else. */
+    @Test
+    void exitCodeDocumentListsTheCatalog() throws Exception {
+        java.nio.file.Path doc = java.nio.file.Path.of(System.getProperty("enclave.project.dir", "."), "docs", "exit-codes.md");
+        Set<String> documented = new HashSet<>();
+        for (String line : java.nio.file.Files.readAllLines(doc)) {
+            if (line.matches("\\| E\\d{3} \\|.*")) {
+                documented.add(line.trim());
+            }
+        }
+        Set<String> expected = new HashSet<>();
+        for (ErrorCode c : ErrorCatalog.all()) {
+            expected.add("| " + c.id() + " | " + c.exitStatus().code() + " | " + c.title() + " |");
+        }
+        assertEquals(expected, documented);
+    }
+
     /** Every class holding ErrorCode constants; a new concept's holder is added here and to ErrorCatalog. */
     private static final List<Class<?>> HOLDERS = List.of(
             org.enclaveruntime.errors.GeneralErrors.class,
