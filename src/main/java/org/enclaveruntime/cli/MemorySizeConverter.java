@@ -1,30 +1,21 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.config.ConfigKeys;
+import org.enclaveruntime.config.InvalidValueException;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-
 /**
- * `--memory` of `image build`: "512M", "2G", "64MiB", "1GiB", converted to MiB. As in the configuration's
- * sizes, a bare number and the decimal-sounding MB/GB are refused rather than guessed at.
+ * `--memory` of `image build`, in MiB: the same words and limits as the configuration's `memory` key (the
+ * image's default memory becomes exactly that key's value), so one parser decides what a size is.
  */
 final class MemorySizeConverter implements ITypeConverter<Integer> {
-    private static final Pattern SIZE = Pattern.compile("(\\d{1,9})\\s*(M|MIB|G|GIB)");
-
     @Override
     public Integer convert(String value) {
-        Matcher m = SIZE.matcher(value.trim().toUpperCase(Locale.ROOT));
-        if (!m.matches()) {
-            throw new TypeConversionException("'" + value + "' is not a memory size; write a whole number and "
-                    + "the unit M or G (powers of 1024), e.g. 512M or 2G");
+        try {
+            return Math.toIntExact(ConfigKeys.MEMORY.type().parse(value.trim()) >> 20);
+        } catch (InvalidValueException e) {
+            throw new TypeConversionException(e.getMessage());
         }
-        long mib = Long.parseLong(m.group(1)) * (m.group(2).startsWith("G") ? 1024 : 1);
-        if (mib > Integer.MAX_VALUE) {
-            throw new TypeConversionException("'" + value + "' is too large");
-        }
-        return (int) mib;
     }
 }

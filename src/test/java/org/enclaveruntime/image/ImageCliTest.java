@@ -151,7 +151,7 @@ class ImageCliTest {
         Result bareNumber = run("image", "build", "--runtime", runtime.toString(), "--memory", "512",
                 "-o", dir.resolve("x.bin").toString());
         assertEquals(2, bareNumber.status());
-        assertTrue(bareNumber.err().contains("unit M or G"), bareNumber.err());
+        assertTrue(bareNumber.err().contains("has no unit; add a unit, e.g. 512M"), bareNumber.err());
         assertEquals(0, run("image", "build", "--help").status());
         assertEquals(0, run("explain", "E510").status());
         Result none = run("image");
