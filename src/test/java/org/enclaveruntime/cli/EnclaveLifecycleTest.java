@@ -150,6 +150,26 @@ class EnclaveLifecycleTest {
     }
 
     @Test
+    void restartReplacesTheVmmAndTheConsoleIsKeptOnlyInDebugMode() throws Exception {
+        configure("runtime.elf");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        long first = JSON.readTree(start.out()).path("pid").asLong();
+        CliRun noConsole = cli("console");
+        assertEquals(1, noConsole.status(), noConsole.toString());
+        assertTrue(noConsole.err().contains("E456") && noConsole.err().contains("without debug"), noConsole.err());
+
+        CliRun restart = cli("restart", "--debug", "--output", "json");
+        assertEquals(0, restart.status(), restart.toString());
+        long second = JSON.readTree(restart.out()).path("pid").asLong();
+        assertTrue(second != first, "restart must run a new VMM");
+        assertFalse(ProcessHandle.of(first).map(ProcessHandle::isAlive).orElse(false), "old VMM still alive");
+        CliRun console = cli("console");
+        assertEquals(0, console.status(), console.toString());
+        assertTrue(console.out().contains("vcpu 0 online"), console.out());
+    }
+
+    @Test
     void twoVcpusEachComeOnline() throws Exception {
         configure("runtime.elf", "cpu_count = 2", "share_cpus = true", "debug = true");
         CliRun start = cli("start", "--output", "json");
