@@ -169,6 +169,29 @@ class EnclaveLifecycleTest {
         assertTrue(console.out().contains("vcpu 0 online"), console.out());
     }
 
+    /** What systemd does: run the VMM in the foreground, stop it with SIGTERM. */
+    @Test
+    void foregroundVmmStopsCleanlyOnSigterm() throws Exception {
+        configure("runtime.elf", "hugepages = 2M");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process vmm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                EnclaveCtl.class.getName(), "start", "--foreground", "--config=" + config)
+                .redirectError(dir.resolve("fg.err").toFile()).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(vmm.getInputStream()))) {
+            String line = out.readLine();
+            assertTrue(line != null && line.startsWith("enclave started: pid " + vmm.pid()),
+                    line + " / " + Files.readString(dir.resolve("fg.err")));
+            assertEquals("RUNNING", status().path("state").asText());
+            assertEquals(hugepagesBefore + 32, nrHugepages());
+            vmm.destroy(); // SIGTERM
+            assertTrue(vmm.waitFor(30, TimeUnit.SECONDS));
+        } finally {
+            vmm.destroyForcibly();
+        }
+        assertEquals("STOPPED", status().path("state").asText());
+        assertEquals(hugepagesBefore, nrHugepages());
+    }
+
     @Test
     void twoVcpusEachComeOnline() throws Exception {
         configure("runtime.elf", "cpu_count = 2", "share_cpus = true", "debug = true");
