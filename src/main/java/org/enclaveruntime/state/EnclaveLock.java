@@ -64,8 +64,7 @@ public final class EnclaveLock implements AutoCloseable {
             return Optional.empty();
         } catch (IOException e) {
             closeQuietly(channel);
-            throw new EnclaveException(StateErrors.RUN_DIR,
-                    "cannot open lock file " + file + ": " + RunDirectory.reason(e), e);
+            throw RunDirectory.failure(StateErrors.RUN_DIR, "cannot open lock file " + file, e);
         }
     }
 
@@ -86,14 +85,13 @@ public final class EnclaveLock implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return OptionalLong.empty();
         } catch (IOException e) {
-            throw new EnclaveException(StateErrors.RUN_DIR,
-                    "cannot inspect lock file " + lockFile + ": " + RunDirectory.reason(e), e);
+            throw RunDirectory.failure(StateErrors.RUN_DIR, "cannot inspect lock file " + lockFile, e);
         }
         List<String> lines;
         try {
             lines = Files.readAllLines(procLocks);
         } catch (IOException e) {
-            throw new EnclaveException(StateErrors.RUN_DIR, "cannot read " + procLocks + ": " + RunDirectory.reason(e), e);
+            throw RunDirectory.failure(StateErrors.RUN_DIR, "cannot read " + procLocks, e);
         }
         for (String line : lines) {
             // "1: POSIX  ADVISORY  WRITE 4242 00:1a:1234 0 EOF"; waiters are listed as "1: -> POSIX ...".

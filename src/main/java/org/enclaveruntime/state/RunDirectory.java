@@ -1,8 +1,11 @@
 package org.enclaveruntime.state;
 
 import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.ErrorCode;
+import org.enclaveruntime.errors.GeneralErrors;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -30,8 +33,20 @@ public record RunDirectory(Path path) {
             }
             return this;
         } catch (IOException | UnsupportedOperationException e) {
-            throw new EnclaveException(StateErrors.RUN_DIR, "cannot create run directory " + path + ": " + reason(e), e);
+            throw failure(StateErrors.RUN_DIR, "cannot create run directory " + path, e);
         }
+    }
+
+    /**
+     * The error for a failed operation on a file of the run directory. "Permission denied" almost always means
+     * the command was run without root, so it says that rather than blaming the file.
+     */
+    static EnclaveException failure(ErrorCode code, String what, Exception e) {
+        if (e instanceof AccessDeniedException) {
+            return new EnclaveException(GeneralErrors.NOT_ROOT, what + ": permission denied", "Run enclavectl as "
+                    + "root (sudo enclavectl ...): the run directory, /dev/kvm and the hugepage pool belong to root.", e);
+        }
+        return new EnclaveException(code, what + ": " + reason(e), e);
     }
 
     static String reason(Exception e) {

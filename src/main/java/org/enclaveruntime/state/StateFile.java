@@ -48,7 +48,7 @@ public final class StateFile {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new EnclaveException(StateErrors.STATE_FILE, "cannot read " + path + ": " + RunDirectory.reason(e), e);
+            throw RunDirectory.failure(StateErrors.STATE_FILE, "cannot read " + path, e);
         }
         try {
             return Optional.of(JSON.readValue(bytes, StateRecord.class));
@@ -56,7 +56,7 @@ public final class StateFile {
             throw new EnclaveException(StateErrors.STATE_FILE, path + " is not a valid state record: "
                     + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new EnclaveException(StateErrors.STATE_FILE, "cannot read " + path + ": " + RunDirectory.reason(e), e);
+            throw RunDirectory.failure(StateErrors.STATE_FILE, "cannot read " + path, e);
         }
     }
 
@@ -83,7 +83,7 @@ public final class StateFile {
             } catch (IOException ignored) {
                 // the temporary file is named by pid and replaced by the next write
             }
-            throw new EnclaveException(StateErrors.RUN_DIR, "cannot write " + path + ": " + RunDirectory.reason(e), e);
+            throw RunDirectory.failure(StateErrors.RUN_DIR, "cannot write " + path, e);
         }
     }
 }

@@ -77,6 +77,18 @@ class EnclaveLockTest {
     }
 
     @Test
+    void permissionDeniedSaysRunAsRootAndOtherFailuresKeepTheirCode() {
+        EnclaveException denied = RunDirectory.failure(StateErrors.STATE_FILE, "cannot read /run/enclave/state.json",
+                new java.nio.file.AccessDeniedException("/run/enclave/state.json"));
+        assertEquals(org.enclaveruntime.errors.GeneralErrors.NOT_ROOT, denied.code());
+        assertTrue(denied.remedy().contains("root"), denied.remedy());
+        EnclaveException other = RunDirectory.failure(StateErrors.STATE_FILE, "cannot read x",
+                new java.io.IOException("Input/output error"));
+        assertEquals(StateErrors.STATE_FILE, other.code());
+        assertEquals("cannot read x: IO Input/output error", other.getMessage());
+    }
+
+    @Test
     void holderOfAMissingFileIsEmpty() {
         assertFalse(EnclaveLock.holder(tmp.resolve("none.lock")).isPresent());
     }
