@@ -19,4 +19,6 @@ public final class ControlProtocol {
     public static final String ERROR = "error";
     /** Longest request line the server reads; a peer sending more is cut off. */
     static final int MAX_REQUEST = 256;
+    /** How long a peer has to send its request line before the server hangs up on it. */
+    static final java.time.Duration READ_DEADLINE = java.time.Duration.ofSeconds(2);
 }

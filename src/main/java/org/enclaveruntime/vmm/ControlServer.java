@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -75,13 +78,30 @@ final class ControlServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads one request line, giving the peer {@link ControlProtocol#READ_DEADLINE} to send it: requests are
+     * served one at a time, so a peer that connects and says nothing must not hold up every later `stop`.
+     */
     private static String readLine(SocketChannel peer) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(ControlProtocol.MAX_REQUEST);
-        while (buffer.hasRemaining() && peer.read(buffer) > 0) {
-            if (buffer.get(buffer.position() - 1) == '\n') {
-                break;
+        long deadline = System.nanoTime() + ControlProtocol.READ_DEADLINE.toNanos();
+        peer.configureBlocking(false);
+        try (Selector selector = Selector.open()) {
+            peer.register(selector, SelectionKey.OP_READ);
+            while (buffer.hasRemaining()) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    throw new IOException("no request line within " + ControlProtocol.READ_DEADLINE.toMillis() + " ms");
+                }
+                selector.select(left);
+                selector.selectedKeys().clear();
+                int n = peer.read(buffer);
+                if (n < 0 || (n > 0 && buffer.get(buffer.position() - 1) == '\n')) {
+                    break;
+                }
             }
         }
+        peer.configureBlocking(true);
         buffer.flip();
         return StandardCharsets.UTF_8.decode(buffer).toString();
     }
