@@ -5,7 +5,7 @@ import java.util.List;
 
 /** The doctor checks of this package, in the order doctor prints them. */
 public final class PlatformChecks {
-    /** What doctor measures memory against until the configuration is wired in. */
+    /** What doctor measures memory against when the configuration is invalid (the defaults are then used). */
     public static final long DEFAULT_MEMORY = 512L << 20;
     public static final Path DEFAULT_RUN_DIR = Path.of("/run/enclave");
     public static final Path DEFAULT_LOG_DIR = Path.of("/var/log/enclave");
