@@ -43,6 +43,7 @@ final class ConsoleCommand implements Callable<Integer> {
         try (InputStream in = Files.newInputStream(console)) {
             OutputStream out = System.out;
             byte[] buffer = new byte[8192];
+            boolean stopped = false;
             while (true) {
                 int n = in.read(buffer);
                 if (n > 0) {
@@ -50,10 +51,16 @@ final class ConsoleCommand implements Callable<Integer> {
                     out.flush();
                     continue;
                 }
-                if (!follow || EnclaveLock.holder(wiring.runDirectory().lockFile()).isEmpty()) {
+                if (!follow) {
                     return 0;
                 }
-                Thread.sleep(100);
+                if (stopped) {
+                    return 0; // drained once more after the VMM let go: its last bytes are in
+                }
+                stopped = EnclaveLock.holder(wiring.runDirectory().lockFile()).isEmpty();
+                if (!stopped) {
+                    Thread.sleep(100);
+                }
             }
         } catch (IOException e) {
             throw new EnclaveException(GeneralErrors.IO, "cannot read " + console + ": " + e.getMessage(), e);

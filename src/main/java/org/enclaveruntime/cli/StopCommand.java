@@ -7,12 +7,16 @@ import org.enclaveruntime.state.EnclaveStatus;
 import org.enclaveruntime.state.StateFile;
 import org.enclaveruntime.state.StateRecord;
 import org.enclaveruntime.state.StatusReader;
+import org.enclaveruntime.state.ErrorRecord;
+import org.enclaveruntime.state.RunDirectory;
 import org.enclaveruntime.vmm.ControlClient;
+import org.enclaveruntime.vmm.ControlProtocol;
 import org.enclaveruntime.vmm.EnclaveService;
 import org.enclaveruntime.vmm.LifecycleErrors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,6 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** `enclavectl stop`: shuts the enclave down, scrubs and returns its memory and CPUs. */
@@ -35,7 +40,7 @@ final class StopCommand implements Callable<Integer> {
     boolean force;
 
     @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "5",
-            description = "How long the enclave may take to shut down before its vCPUs are stopped (default: ${DEFAULT-VALUE}).")
+            description = "How long the enclave may take to shut down before its vCPUs are stopped, 0..3600 (default: ${DEFAULT-VALUE}).")
     long graceSeconds;
 
     @Mixin
@@ -46,8 +51,12 @@ final class StopCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (graceSeconds < 0 || graceSeconds > ControlProtocol.MAX_GRACE.toSeconds()) {
+            throw new ParameterException(spec.commandLine(), "--grace must be 0.."
+                    + ControlProtocol.MAX_GRACE.toSeconds() + " seconds, not " + graceSeconds);
+        }
         Wiring wiring = Wiring.forCommand(parent.global).withLogging();
-        String result = stop(wiring, force, Duration.ofSeconds(Math.max(0, graceSeconds)));
+        String result = stop(wiring, force, Duration.ofSeconds(graceSeconds));
         PrintWriter out = spec.commandLine().getOut();
         output.print(out, Map.of("result", result, "state", EnclaveState.STOPPED), () -> result);
         return 0;
@@ -55,38 +64,74 @@ final class StopCommand implements Callable<Integer> {
 
     /** Stops whatever runs and returns one line saying what was done. Shared with `restart`. */
     static String stop(Wiring wiring, boolean force, Duration grace) {
-        EnclaveStatus status = new StatusReader(wiring.runDirectory()).read();
-        StateFile stateFile = new StateFile(wiring.runDirectory());
+        RunDirectory dir = wiring.runDirectory();
+        EnclaveStatus status = new StatusReader(dir).read();
         switch (status.state()) {
             case STOPPED:
                 return "enclave is not running";
             case CRASHED:
-                StateRecord dead = stateFile.read().orElseThrow();
-                stateFile.write(StateRecord.stopped(status.lastError()));
-                EnclaveService.reclaim(dead);
-                return "cleaned up after the crashed enclave (" + status.lastError().code() + ": "
-                        + status.lastError().message() + ")";
+                return cleanUp(dir, status.lastError(), "cleaned up after the crashed enclave ("
+                        + status.lastError().code() + ": " + status.lastError().message() + ")");
             default:
                 break;
         }
         long pid = status.pid();
-        String result;
         if (force) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             awaitLockFree(wiring, pid, Duration.ofSeconds(10));
-            // Read after the VMM is gone: it may have recorded hugepages up to its last moment.
-            StateRecord killed = stateFile.read().orElse(null);
-            stateFile.write(StateRecord.stopped(null));
-            if (killed != null) {
-                EnclaveService.reclaim(killed);
-            }
-            result = "enclave stopped: VMM process " + pid + " killed";
-        } else {
-            String outcome = new ControlClient(wiring.runDirectory().controlSocket()).stop(grace);
-            awaitLockFree(wiring, pid, grace.plusSeconds(10));
-            result = "enclave " + outcome;
+            return cleanUp(dir, null, "enclave stopped: VMM process " + pid + " killed");
         }
-        return result;
+        Duration teardown = grace.plusSeconds(30);
+        if (status.state() == EnclaveState.STARTING) {
+            // The control socket opens once the enclave is ready; until then SIGTERM is the VMM's stop.
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+            awaitLockFree(wiring, pid, teardown);
+            return "enclave stopped before it was ready";
+        }
+        String outcome;
+        try {
+            outcome = new ControlClient(dir.controlSocket()).stop(grace);
+        } catch (EnclaveException e) {
+            if (e.code() == LifecycleErrors.STOP_TIMEOUT) {
+                throw e;
+            }
+            // Another stop (or the enclave's own end) may be tearing it down: the socket is then gone or
+            // closes on us. Wait for that to finish before calling it a failure.
+            awaitLockFree(wiring, pid, teardown);
+            EnclaveStatus after = new StatusReader(dir).read();
+            if (after.state() == EnclaveState.STOPPED) {
+                return "enclave stopped";
+            }
+            if (after.state() == EnclaveState.CRASHED) {
+                return cleanUp(dir, after.lastError(), "the enclave ended while stopping ("
+                        + after.lastError().message() + ")");
+            }
+            throw e;
+        }
+        awaitLockFree(wiring, pid, Duration.ofSeconds(30));
+        return "enclave " + outcome;
+    }
+
+    /**
+     * Records STOPPED and gives back what a dead VMM had reserved, holding the lock while doing so: two
+     * stops, or a stop and a start, must never both give the same hugepages back.
+     */
+    private static String cleanUp(RunDirectory dir, ErrorRecord lastError, String done) {
+        Optional<EnclaveLock> lock = EnclaveLock.tryAcquire(dir);
+        if (lock.isEmpty()) {
+            return "enclave is being handled by another process (pid "
+                    + EnclaveLock.holder(dir.lockFile()).orElse(-1) + "); nothing done here";
+        }
+        try (EnclaveLock held = lock.get()) {
+            StateFile stateFile = new StateFile(dir);
+            StateRecord dead = stateFile.read().orElse(null);
+            if (dead == null || dead.state() == EnclaveState.STOPPED) {
+                return "enclave is not running";
+            }
+            stateFile.write(StateRecord.stopped(lastError));
+            EnclaveService.reclaim(dead);
+        }
+        return done;
     }
 
     /** Returns once the VMM has released the lock and its process has exited: no orphan outlives stop. */

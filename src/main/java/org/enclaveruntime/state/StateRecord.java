@@ -24,8 +24,12 @@ public record StateRecord(
         ErrorRecord lastError,
         List<HugepageGrant> reservedHugepages) {
 
+    /**
+     * The record of a stopped enclave, written by the process {@code writer} (the VMM that tore it down, or the
+     * CLI that cleaned up): while the writer still holds the lock, status knows it is the teardown it sees.
+     */
     public static StateRecord stopped(ErrorRecord lastError) {
-        return new StateRecord(EnclaveState.STOPPED, null, null, null, null, null, null, null, null, null, null,
+        return new StateRecord(EnclaveState.STOPPED, ProcessHandle.current().pid(), null, null, null, null, null, null, null, null, null,
                 lastError, List.of());
     }
 

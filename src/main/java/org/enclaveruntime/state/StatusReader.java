@@ -19,8 +19,14 @@ public final class StatusReader {
     }
 
     public EnclaveStatus read() {
-        Optional<StateRecord> saved = new StateFile(dir).read();
+        StateFile file = new StateFile(dir);
+        Optional<StateRecord> saved = file.read();
         OptionalLong holder = EnclaveLock.holder(dir.lockFile());
+        if (holder.isEmpty() && saved.isPresent() && saved.get().state().needsHolder()) {
+            // The VMM writes its final state before it lets go of the lock: if it finished between the two
+            // reads above, the file now says so. Read it once more before calling it a crash.
+            saved = file.read();
+        }
         if (saved.isEmpty()) {
             // A holder without a state file is a VMM that has taken the lock and not yet written its state.
             return holder.isPresent()
@@ -32,14 +38,14 @@ public final class StatusReader {
             // A new VMM holds the lock while the file still describes its predecessor.
             return empty(EnclaveState.STARTING, holder.getAsLong(), null);
         }
+        if (holder.isPresent() && !r.state().needsHolder()) {
+            // The holder wrote STOPPED or CRASHED itself and is giving back what it held.
+            return empty(EnclaveState.STOPPING, holder.getAsLong(), r.lastError());
+        }
         EnclaveState state = r.state();
         Long pid = r.pid();
         ErrorRecord lastError = r.lastError();
-        if (holder.isPresent()) {
-            if (!state.needsHolder()) {
-                state = EnclaveState.STARTING;
-            }
-        } else if (state.needsHolder()) {
+        if (holder.isEmpty() && state.needsHolder()) {
             state = EnclaveState.CRASHED;
             if (lastError == null) {
                 lastError = ErrorRecord.of(StateErrors.VMM_DIED.id(), "the VMM process "

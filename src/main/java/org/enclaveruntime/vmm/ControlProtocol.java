@@ -21,4 +21,6 @@ public final class ControlProtocol {
     static final int MAX_REQUEST = 256;
     /** How long a peer has to send its request line before the server hangs up on it. */
     static final java.time.Duration READ_DEADLINE = java.time.Duration.ofSeconds(2);
+    /** The longest grace a stop may ask for; more is taken as this. */
+    public static final java.time.Duration MAX_GRACE = java.time.Duration.ofHours(1);
 }

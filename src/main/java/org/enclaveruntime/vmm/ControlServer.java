@@ -56,6 +56,9 @@ final class ControlServer implements AutoCloseable {
                 if (server.isOpen()) {
                     log.warn("control socket {}: {}", path, e.toString());
                 }
+            } catch (RuntimeException e) {
+                // One bad request must not end the thread: every later stop would hang.
+                log.error("control socket {}: request failed", path, e);
             }
         }
     }
@@ -68,7 +71,7 @@ final class ControlServer implements AutoCloseable {
             case ControlProtocol.STOP:
                 long graceMs;
                 try {
-                    graceMs = words.length > 1 ? Long.parseLong(words[1]) : 5000;
+                    graceMs = words.length > 1 ? Math.min(Long.parseLong(words[1]), ControlProtocol.MAX_GRACE.toMillis()) : 5000;
                 } catch (NumberFormatException e) {
                     return ControlProtocol.ERROR + " grace is not a number: " + words[1];
                 }

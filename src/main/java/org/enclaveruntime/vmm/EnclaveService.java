@@ -1,6 +1,7 @@
 package org.enclaveruntime.vmm;
 
 import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.GeneralErrors;
 import org.enclaveruntime.state.EnclaveLock;
 import org.enclaveruntime.state.EnclaveState;
 import org.enclaveruntime.state.ErrorRecord;
@@ -27,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -61,14 +61,20 @@ public final class EnclaveService {
     private final Launch launch;
     private final Events events;
     private final StateFile stateFile;
-    private final AtomicBoolean stopRequested = new AtomicBoolean();
     private final CountDownLatch tornDown = new CountDownLatch(1);
     private final HugepageReservation hugepages = new HugepageReservation(Path.of("/"));
+    /**
+     * Guards the state file and the decision how the enclave ended. A stop (control socket, SIGTERM) and the
+     * enclave's own end can race; whichever writes first decides, and nothing is written after the final state.
+     */
+    private final Object lifecycle = new Object();
+    private volatile boolean stopRequested;
+    private boolean finished;
+    private StateRecord record;
     private List<HugepageGrant> grants = List.of();
     private List<ThreadAffinity> confined = List.of();
     private volatile Enclave enclave;
     private volatile String outcome = "stopped";
-    private StateRecord record;
 
     public EnclaveService(Launch launch, Events events) {
         this.launch = launch;
@@ -76,10 +82,22 @@ public final class EnclaveService {
         this.stateFile = new StateFile(launch.runDir());
     }
 
-    /** Runs the enclave until it ends; returns the process exit status. */
+    /** Runs the enclave until it ends; returns the process exit status (8 when the enclave crashed). */
     public int run() {
         try (EnclaveLock lock = EnclaveLock.acquire(launch.runDir())) {
-            return runLocked();
+            // From here on SIGTERM is a stop, during boot too: the start is then undone, not abandoned midway.
+            Thread hook = new Thread(() -> stop(DEFAULT_GRACE), "sigterm");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                return runLocked();
+            } finally {
+                tornDown.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook itself is what brought us here
+                }
+            }
         } catch (EnclaveException e) {
             events.failed(e);
             return e.exitStatus().code();
@@ -89,30 +107,37 @@ public final class EnclaveService {
     private int runLocked() {
         long pid = ProcessHandle.current().pid();
         Optional<StateRecord> previous = stateFile.read();
-        record = new StateRecord(EnclaveState.STARTING, pid, null, null, null, null, launch.image(),
+        List<HugepageGrant> leftovers = previous.map(StateRecord::reservedHugepages).orElse(List.of());
+        // The predecessor's grants stay recorded until they are given back, so a death in between loses nothing.
+        write(new StateRecord(EnclaveState.STARTING, pid, null, null, null, null, launch.image(),
                 launch.measurements(), launch.vsockSocket() == null ? null : launch.vsockSocket().toString(),
-                null, null, null, List.of());
-        stateFile.write(record);
+                null, null, null, leftovers == null ? List.of() : leftovers));
         previous.ifPresent(EnclaveService::reclaim);
-        ControlServer control = null;
+        write(record.withReservedHugepages(List.of()));
+        ControlServer control;
         try {
             PartitionPlan plan = launch.planner().get();
             VmSpec vm = launch.vmFor().apply(plan);
-            record = new StateRecord(EnclaveState.STARTING, pid, vm.cid(), plan.cpuIds().cpus(),
+            write(new StateRecord(EnclaveState.STARTING, pid, vm.cid(), plan.cpuIds().cpus(),
                     vm.memoryBytes() >> 20, plan.pageSize().toString(), launch.image(), launch.measurements(),
                     record.vsockSocket(), vm.consoleLog() == null ? null : vm.consoleLog().toString(), null, null,
-                    List.of());
-            stateFile.write(record);
+                    List.of()));
             if (plan.hugepages().stream().anyMatch(need -> need.toAdd() > 0)) {
+                requireNoStop();
                 events.progress("reserving hugepages");
                 // Recorded before use: if this process dies from here on, the next start or stop gives them back.
                 grants = hugepages.reserve(plan);
-                stateFile.write(record = record.withReservedHugepages(grants));
+                write(record.withReservedHugepages(grants));
             }
+            requireNoStop();
             events.progress("booting " + vm.vcpuCount() + " vCPU(s), " + (vm.memoryBytes() >> 20) + " MiB");
             enclave = Enclave.boot(vm);
+            if (stopRequested) {
+                enclave.shutdown(Duration.ZERO); // the stop came while the VM was being built
+            }
             ReadyResult ready = enclave.awaitReady(launch.bootTimeout());
             if (!(ready instanceof ReadyResult.Ready)) {
+                requireNoStop();
                 throw bootFailure(ready);
             }
             if (!plan.shared()) {
@@ -126,36 +151,47 @@ public final class EnclaveService {
             abandon(new EnclaveException(LifecycleErrors.DAEMON,
                     "cannot open the control socket " + launch.runDir().controlSocket() + ": " + e.getMessage(), e));
             return LifecycleErrors.DAEMON.exitStatus().code();
+        } catch (RuntimeException e) {
+            abandon(new EnclaveException(GeneralErrors.INTERNAL, "start failed unexpectedly: " + e, e));
+            return GeneralErrors.INTERNAL.exitStatus().code();
         }
-        record = new StateRecord(EnclaveState.RUNNING, pid, record.cid(), record.cpuIds(), record.memoryMib(),
-                record.pageSize(), record.image(), record.measurements(), record.vsockSocket(),
-                record.consoleLog(), Instant.now().toString(), null, record.reservedHugepages());
-        stateFile.write(record);
-        Thread hook = new Thread(() -> stop(DEFAULT_GRACE), "sigterm");
-        Runtime.getRuntime().addShutdownHook(hook);
-        events.ready(record);
-
-        EnclaveExit exit = enclave.awaitExit();
         try {
-            finish(exit);
+            synchronized (lifecycle) {
+                if (!stopRequested) {
+                    write(new StateRecord(EnclaveState.RUNNING, pid, record.cid(), record.cpuIds(),
+                            record.memoryMib(), record.pageSize(), record.image(), record.measurements(),
+                            record.vsockSocket(), record.consoleLog(), Instant.now().toString(), null,
+                            record.reservedHugepages()));
+                }
+            }
+            events.ready(record);
+            return finish(enclave.awaitExit());
         } finally {
             control.close();
-            tornDown.countDown();
         }
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the hook itself is what brought us here
-        }
-        return 0;
     }
 
     /** Control socket or SIGTERM: ask the guest to stop, wait for the teardown, say how it ended. */
     private String stop(Duration grace) {
-        if (stopRequested.compareAndSet(false, true)) {
-            stateFile.write(record = record.withState(EnclaveState.STOPPING));
+        boolean first;
+        synchronized (lifecycle) {
+            first = !stopRequested && !finished;
+            if (first) {
+                stopRequested = true;
+                try {
+                    write(record.withState(EnclaveState.STOPPING));
+                } catch (EnclaveException e) {
+                    // The stop must happen even if the state cannot be written.
+                    log.warn("cannot record STOPPING: {}", e.toString());
+                }
+            }
+        }
+        if (first) {
             log.info("stopping the enclave (grace {} ms)", grace.toMillis());
-            enclave.shutdown(grace);
+            Enclave running = enclave;
+            if (running != null) {
+                running.shutdown(grace);
+            }
         }
         try {
             tornDown.await();
@@ -166,39 +202,64 @@ public final class EnclaveService {
     }
 
     /**
-     * The final state is written before the hugepages go back: should this process die in between, the
-     * pages stay reserved (a leak an operator can see) rather than being given back twice (which could take
-     * pages another user has reserved since).
+     * Records how the enclave ended and gives back what it held; returns the process exit status. The final
+     * state is written before the hugepages go back: should this process die in between, the pages stay
+     * reserved (a leak an operator can see) rather than being given back twice (which could take pages
+     * another user has reserved since).
      */
-    private void finish(EnclaveExit exit) {
+    private int finish(EnclaveExit exit) {
         enclave.close();
-        if (stopRequested.get()) {
-            outcome = "stopped (" + describe(exit) + ")";
-            stateFile.write(StateRecord.stopped(null));
-            log.info("enclave {}", outcome);
-        } else if (exit instanceof EnclaveExit.CleanShutdown clean && clean.code() == 0) {
-            outcome = "exited";
-            stateFile.write(StateRecord.stopped(null));
-            log.info("enclave shut down by itself");
-        } else {
-            outcome = describe(exit);
-            EnclaveException crash = new EnclaveException(LifecycleErrors.CRASHED, "the enclave " + outcome);
-            log.error("{}", crash.toString());
-            stateFile.write(record.withState(EnclaveState.CRASHED).withLastError(ErrorRecord.of(crash))
-                    .withReservedHugepages(List.of()));
+        int status = 0;
+        synchronized (lifecycle) {
+            finished = true;
+            if (stopRequested) {
+                outcome = "stopped (" + describe(exit) + ")";
+                write(StateRecord.stopped(null));
+                log.info("enclave {}", outcome);
+            } else if (exit instanceof EnclaveExit.CleanShutdown clean && clean.code() == 0) {
+                outcome = "exited";
+                write(StateRecord.stopped(null));
+                log.info("enclave shut down by itself");
+            } else {
+                outcome = describe(exit);
+                EnclaveException crash = new EnclaveException(LifecycleErrors.CRASHED, "the enclave " + outcome);
+                log.error("{}", crash.toString());
+                write(record.withState(EnclaveState.CRASHED).withLastError(ErrorRecord.of(crash))
+                        .withReservedHugepages(List.of()));
+                status = crash.exitStatus().code();
+            }
         }
         giveBack();
+        return status;
     }
 
-    /** Undoes a start that failed after the lock was taken, and records why. */
+    /** Undoes a start that failed (or was stopped) after the lock was taken, and records why. */
     private void abandon(EnclaveException e) {
         if (enclave != null) {
             enclave.close();
         }
-        stateFile.write(StateRecord.stopped(ErrorRecord.of(e)));
+        synchronized (lifecycle) {
+            finished = true;
+            outcome = stopRequested ? "stopped before it was ready" : "failed to start: " + e.getMessage();
+            write(StateRecord.stopped(stopRequested ? null : ErrorRecord.of(e)));
+        }
         giveBack();
         log.error("start failed: {}", e.toString());
         events.failed(e);
+    }
+
+    private void requireNoStop() {
+        if (stopRequested) {
+            throw new EnclaveException(LifecycleErrors.BOOT_FAILED, "a stop was requested before the enclave was ready");
+        }
+    }
+
+    /** Every state change goes through here, under the lifecycle monitor, so writes never interleave. */
+    private void write(StateRecord next) {
+        synchronized (lifecycle) {
+            stateFile.write(next);
+            record = next;
+        }
     }
 
     /** Returns the hugepages this VMM added and lets the VMM's other threads use every CPU again. */

@@ -192,6 +192,48 @@ class EnclaveLifecycleTest {
         assertEquals(hugepagesBefore, nrHugepages());
     }
 
+    /** A stop while the enclave is still booting undoes the start: nothing stays reserved, no error recorded. */
+    @Test
+    void stopDuringBootUndoesTheStart() throws Exception {
+        configure("test-never-ready.elf", "hugepages = 2M");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process start = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                EnclaveCtl.class.getName(), "start", "--config=" + config)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(dir.resolve("start.err").toFile()).start();
+        awaitState("STARTING");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (nrHugepages() != hugepagesBefore + 32 && System.nanoTime() < deadline) {
+            Thread.sleep(20); // until the VMM has reserved its pages: the stop then has something to undo
+        }
+        CliRun stop = cli("stop");
+        assertEquals(0, stop.status(), stop.toString());
+        assertTrue(start.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(8, start.exitValue(), Files.readString(dir.resolve("start.err")));
+        assertTrue(Files.readString(dir.resolve("start.err")).contains("stop was requested"),
+                Files.readString(dir.resolve("start.err")));
+        JsonNode s = status();
+        assertEquals("STOPPED", s.path("state").asText(), s.toString());
+        assertTrue(s.path("last_error").isNull(), "a requested stop is not an error: " + s);
+        assertEquals(hugepagesBefore, nrHugepages());
+    }
+
+    /** A crash ends a foreground VMM with status 8, so that systemd's Restart=on-failure sees a failure. */
+    @Test
+    void foregroundVmmExitsEightWhenTheEnclaveCrashes() throws Exception {
+        configure("test-panic.elf");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process vmm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                EnclaveCtl.class.getName(), "start", "--foreground", "--config=" + config)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(vmm.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(8, vmm.exitValue());
+        JsonNode s = status();
+        assertEquals("CRASHED", s.path("state").asText(), s.toString());
+        assertTrue(s.path("last_error").path("message").asText().contains("test panic"), s.toString());
+    }
+
     @Test
     void twoVcpusEachComeOnline() throws Exception {
         configure("runtime.elf", "cpu_count = 2", "share_cpus = true", "debug = true");
