@@ -2,6 +2,7 @@ package org.enclaveruntime.cli;
 
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.linux.LibC;
+import org.enclaveruntime.state.StateJson;
 import org.enclaveruntime.state.StateRecord;
 import org.enclaveruntime.vmm.EnclaveService;
 import picocli.CommandLine.Command;
@@ -42,7 +43,7 @@ final class VmmCommand implements java.util.concurrent.Callable<Integer> {
 
             @Override
             public void ready(StateRecord running) {
-                toParent.println(READY + OutputOptions.toJson(running).replace('\n', ' '));
+                toParent.println(READY + StateJson.toLine(running));
                 toParent.close();
             }
 
