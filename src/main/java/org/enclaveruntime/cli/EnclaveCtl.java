@@ -52,6 +52,7 @@ public final class EnclaveCtl implements Runnable {
             ConfigCommand.class,
             DoctorCommand.class,
             ImageCommand.class,
+            CdsTrainingCommand.class,
             CommandLine.HelpCommand.class);
 
     /** Runs one command line and returns the exit status; tests call this instead of main. */
