@@ -24,7 +24,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * Starts the VMM as a process of its own (this same program, hidden command `vmm`) and relays what it
+ * Starts the VMM as a process of its own (this same program, {@link VmmCommand#main}) and relays what it
  * reports until it is READY or has failed. The VMM outlives this process.
  */
 final class VmmLauncher {
@@ -47,8 +47,7 @@ final class VmmLauncher {
         }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add(EnclaveCtl.class.getName());
-        command.add("vmm");
+        command.add(VmmCommand.class.getName());
         command.addAll(vmmArguments);
         return command;
     }
