@@ -4,6 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
+import java.util.List;
+import java.util.Optional;
+
 /**
  * The enclavectl command. This class and {@link Wiring} are where the program is assembled: the
  * subcommands are listed here, and each lives in a class of its own.
@@ -13,19 +16,6 @@ import picocli.CommandLine.Mixin;
         versionProvider = VersionProvider.class,
         description = "Manage the enclave of this instance: an isolated VM carved out of this VM's CPUs and "
                 + "memory, reachable only through vsock.",
-        subcommands = {
-                StartCommand.class,
-                StopCommand.class,
-                RestartCommand.class,
-                StatusCommand.class,
-                ConsoleCommand.class,
-                VmmCommand.class,
-                ExplainCommand.class,
-                ConfigCommand.class,
-                DoctorCommand.class,
-                ImageCommand.class,
-                CommandLine.HelpCommand.class
-        },
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 state conflict, 5 resources, 6 KVM, "
                 + "7 image, 8 enclave failed, 70 internal. See docs/exit-codes.md.",
                 "Run `enclavectl explain CODE` for the long form of an error code."})
@@ -45,12 +35,67 @@ public final class EnclaveCtl implements Runnable {
         System.exit(run(args));
     }
 
+    /**
+     * The subcommands, in the order `--help` lists them. The one place they are listed: {@link #run} builds
+     * picocli's model of only the command that runs (building all of them, by reflection over every option,
+     * was a third of `status`'s start-up), and of all of them when help, a suggestion or a usage error may
+     * need the full list.
+     */
+    static final List<Class<?>> SUBCOMMANDS = List.of(
+            StartCommand.class,
+            StopCommand.class,
+            RestartCommand.class,
+            StatusCommand.class,
+            ConsoleCommand.class,
+            VmmCommand.class,
+            ExplainCommand.class,
+            ConfigCommand.class,
+            DoctorCommand.class,
+            ImageCommand.class,
+            CdsTrainingCommand.class,
+            CommandLine.HelpCommand.class);
+
     /** Runs one command line and returns the exit status; tests call this instead of main. */
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new EnclaveCtl());
+        Optional<Class<?>> only = commandNamed(firstCommandWord(args));
+        if (only.isPresent()) {
+            cli.addSubcommand(only.get());
+        } else {
+            SUBCOMMANDS.forEach(cli::addSubcommand);
+        }
         ErrorReporter reporter = new ErrorReporter();
         cli.setExecutionExceptionHandler(reporter);
         cli.setParameterExceptionHandler(reporter);
         return cli.execute(args);
+    }
+
+    /**
+     * The word where picocli will look for the subcommand: the first argument that is not a global option
+     * or the value of one. Null when there is none, or when an argument (`--`, an @-file, an option this
+     * scan does not know) could change how picocli reads the rest; then every subcommand is built.
+     */
+    static String firstCommandWord(String... args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--config")) {
+                i++;
+            } else if (a.startsWith("--config=") || a.equals("-v") || a.equals("--verbose")) {
+                continue;
+            } else if (a.startsWith("-") || a.startsWith("@")) {
+                return null;
+            } else {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    /** The subcommand class named {@code name}; empty for none, an unknown name, and `help` (it needs all). */
+    private static Optional<Class<?>> commandNamed(String name) {
+        if (name == null || name.equals("help")) {
+            return Optional.empty();
+        }
+        return SUBCOMMANDS.stream().filter(c -> c.getAnnotation(Command.class).name().equals(name)).findFirst();
     }
 }

@@ -32,6 +32,16 @@ public final class OutputOptions {
         out.flush();
     }
 
+    /**
+     * Prints the JSON that {@code json} renders, or the text that {@code text} renders: for data with a JSON
+     * codec of its own, so that printing it does not start Jackson databind.
+     */
+    public void printRendered(PrintWriter out, Supplier<String> json, Supplier<String> text) {
+        String rendered = json() ? json.get() + "\n" : text.get();
+        out.print(rendered.endsWith("\n") ? rendered : rendered + "\n");
+        out.flush();
+    }
+
     public static String toJson(Object data) {
         try {
             return Json.MAPPER.writeValueAsString(data);

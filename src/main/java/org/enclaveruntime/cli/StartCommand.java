@@ -5,6 +5,7 @@ import org.enclaveruntime.platform.PartitionPlan;
 import org.enclaveruntime.state.EnclaveLock;
 import org.enclaveruntime.state.EnclaveStatus;
 import org.enclaveruntime.state.StateErrors;
+import org.enclaveruntime.state.StateJson;
 import org.enclaveruntime.state.StateRecord;
 import org.enclaveruntime.state.StatusReader;
 import org.enclaveruntime.vmm.EnclaveService;
@@ -98,7 +99,7 @@ final class StartCommand implements Callable<Integer> {
 
     private static void printSummary(Wiring wiring, OutputOptions output, PrintWriter out) {
         EnclaveStatus s = new StatusReader(wiring.runDirectory()).read();
-        output.print(out, s, () -> String.format("enclave started: pid %d, cid %d, %d vCPU(s) %s, %d MiB%s",
+        output.printRendered(out, () -> StateJson.toJson(s), () -> String.format("enclave started: pid %d, cid %d, %d vCPU(s) %s, %d MiB%s",
                 s.pid(), s.cid(), s.cpuIds() == null ? 0 : s.cpuIds().size(), s.cpuIds(), s.memoryMib(),
                 s.consoleLog() == null ? "" : ", console " + s.consoleLog()));
     }

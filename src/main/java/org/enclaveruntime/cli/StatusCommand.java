@@ -1,6 +1,7 @@
 package org.enclaveruntime.cli;
 
 import org.enclaveruntime.state.EnclaveStatus;
+import org.enclaveruntime.state.StateJson;
 import org.enclaveruntime.state.StatusReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,7 +31,7 @@ final class StatusCommand implements Runnable {
     @Override
     public void run() {
         EnclaveStatus status = new StatusReader(Wiring.forCommand(parent.global).runDirectory()).read();
-        output.print(spec.commandLine().getOut(), status, () -> render(status));
+        output.printRendered(spec.commandLine().getOut(), () -> StateJson.toJson(status), () -> render(status));
     }
 
     static String render(EnclaveStatus s) {

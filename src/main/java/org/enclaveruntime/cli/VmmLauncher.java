@@ -24,7 +24,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * Starts the VMM as a process of its own (this same program, hidden command `vmm`) and relays what it
+ * Starts the VMM as a process of its own (this same program, {@link VmmCommand#main}) and relays what it
  * reports until it is READY or has failed. The VMM outlives this process.
  */
 final class VmmLauncher {
@@ -47,17 +47,17 @@ final class VmmLauncher {
         }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add(EnclaveCtl.class.getName());
-        command.add("vmm");
+        command.add(VmmCommand.class.getName());
         command.addAll(vmmArguments);
         return command;
     }
 
     /**
-     * Launches the VMM and waits for its verdict. Returns the READY line's JSON; throws the VMM's own error
-     * if it failed, or E455 if it died or went silent.
+     * Launches the VMM and waits for its verdict. Returns the READY line's JSON (the state record); throws
+     * the VMM's own error if it failed, or E455 if it died or went silent. Only a failure is parsed here
+     * (with databind, whose start-up cost a successful start should not pay).
      */
-    JsonNode launch(Duration timeout, Consumer<String> progress) {
+    String launch(Duration timeout, Consumer<String> progress) {
         Process process;
         try {
             if (stderrLog != null) {
@@ -103,10 +103,10 @@ final class VmmLauncher {
                     + ") exited with status " + status + " before it reported READY"
                     + (stderrLog == null ? "" : "; its stderr is in " + stderrLog));
         }
-        JsonNode json = parse(line.substring(line.indexOf(' ') + 1));
+        String json = line.substring(line.indexOf(' ') + 1);
         if (line.startsWith(VmmCommand.FAILED)) {
             waitQuietly(process);
-            throw rebuild(json.path("error"));
+            throw rebuild(parse(json).path("error"));
         }
         return json;
     }

@@ -1,75 +1,250 @@
 package org.enclaveruntime.linux;
 
-import jnr.ffi.LibraryLoader;
+import com.kenai.jffi.CallContext;
+import com.kenai.jffi.CallingConvention;
+import com.kenai.jffi.HeapInvocationBuffer;
+import com.kenai.jffi.Invoker;
+import com.kenai.jffi.Library;
+import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Type;
 import jnr.ffi.Pointer;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.ssize_t;
+
+import java.nio.charset.StandardCharsets;
 
 /**
- * The Linux C library calls enclavectl makes through JNR. One interface for the whole program so that
- * the library is loaded once; callers read errno through {@link Native#errno()} right after a failure.
+ * The Linux C library calls enclavectl makes through JNR. One class for the whole program so that the
+ * library is looked up once; callers read errno through {@link Native#errno()} right after a failure.
  * Only calls that Java's own library does not offer belong here.
+ *
+ * <p>The calls go through jffi, JNR's own native-call layer, with a call descriptor per function built once.
+ * jnr-ffi's LibraryLoader, which this replaced, generated a proxy class with ASM at every start: 0.2 to 0.4
+ * s of each VMM start, and its stub passed a wrong sixth argument (see {@link Native#mmap}). Variadic
+ * functions (open, ioctl, syscall) are called as variadic, as the x86-64 ABI asks. Every call saves errno.
+ * Pointer arguments are jnr-ffi direct pointers (or null), passed by address.
  */
-public interface LibC {
-    LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
+public final class LibC {
+    private static final Invoker CALL = Invoker.getInstance();
+    private static final MemoryIO MEMORY = MemoryIO.getInstance();
+    private static final Type INT = Type.SINT32;
+    private static final Type LONG = Type.SINT64;
+    private static final Type PTR = Type.POINTER;
+    // After the constants above, which the constructor uses.
+    public static final LibC INSTANCE = new LibC();
 
-    int open(String path, int flags, int mode);
+    private final Library libc = Library.getCachedInstance("libc.so.6", Library.LAZY | Library.GLOBAL);
+    private final Function open = variadic("open", INT, 2, PTR, INT, INT);
+    private final Function close = function("close", INT, INT);
+    private final Function ioctl = variadic("ioctl", INT, 2, INT, Type.ULONG, PTR);
+    private final Function mmap = function("mmap", PTR, PTR, Type.ULONG, INT, INT, INT, LONG);
+    private final Function munmap = function("munmap", INT, PTR, Type.ULONG);
+    private final Function madvise = function("madvise", INT, PTR, Type.ULONG, INT);
+    private final Function mlock = function("mlock", INT, PTR, Type.ULONG);
+    private final Function munlock = function("munlock", INT, PTR, Type.ULONG);
+    private final Function memfdCreate = function("memfd_create", INT, PTR, INT);
+    private final Function ftruncate = function("ftruncate", INT, INT, LONG);
+    private final Function eventfd = function("eventfd", INT, INT, INT);
+    private final Function read = function("read", LONG, INT, PTR, Type.ULONG);
+    private final Function write = function("write", LONG, INT, PTR, Type.ULONG);
+    private final Function schedSetaffinity = function("sched_setaffinity", INT, INT, Type.ULONG, PTR);
+    private final Function schedGetaffinity = function("sched_getaffinity", INT, INT, Type.ULONG, PTR);
+    private final Function syscall3 = variadic("syscall", LONG, 1, LONG, LONG, LONG, LONG);
+    private final Function syscall6 = variadic("syscall", LONG, 1, LONG, LONG, LONG, LONG, LONG, LONG, LONG);
+    private final Function getpid = function("getpid", INT);
+    private final Function setsid = function("setsid", INT);
+    private final Function sigaction = function("sigaction", INT, INT, PTR, PTR);
+    private final Function strerror = function("strerror", PTR, INT);
+    private final Function dup = function("dup", INT, INT);
+    private final Function mincore = function("mincore", INT, PTR, Type.ULONG, PTR);
+    private final Function sigemptyset = function("sigemptyset", INT, PTR);
+    private final Function dlsym = function("dlsym", PTR, PTR, PTR);
 
-    int close(int fd);
+    private LibC() {
+    }
 
-    int ioctl(int fd, long request, Pointer arg);
+    /** One C function: its address and how to call it. */
+    private record Function(String name, long address, CallContext context) {
+    }
 
-    int ioctl(int fd, long request, long arg);
+    private Function function(String name, Type result, Type... parameters) {
+        return new Function(name, symbol(name),
+                CallContext.getCallContext(result, parameters, CallingConvention.DEFAULT, true));
+    }
+
+    private Function variadic(String name, Type result, int fixed, Type... parameters) {
+        return new Function(name, symbol(name),
+                CallContext.getCallContext(result, fixed, parameters, CallingConvention.DEFAULT, true));
+    }
+
+    private long symbol(String name) {
+        long address = libc.getSymbolAddress(name);
+        if (address == 0) {
+            throw new UnsatisfiedLinkError("libc.so.6 has no " + name + ": " + Library.getLastError());
+        }
+        return address;
+    }
+
+    private static long address(Pointer p) {
+        if (p == null) {
+            return 0;
+        }
+        if (!p.isDirect()) {
+            throw new IllegalArgumentException("a native call needs native memory, not " + p);
+        }
+        return p.address();
+    }
+
+    /** A C string in native memory; the caller frees it. */
+    private static long cString(String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        long address = MEMORY.allocateMemory(bytes.length + 1, true);
+        if (address == 0) {
+            throw new OutOfMemoryError("cannot allocate " + (bytes.length + 1) + " bytes of native memory");
+        }
+        MEMORY.putZeroTerminatedByteArray(address, bytes, 0, bytes.length);
+        return address;
+    }
+
+    private static int i(Function f, long a0) {
+        return (int) CALL.invokeN1(f.context(), f.address(), a0);
+    }
+
+    private static int i(Function f, long a0, long a1) {
+        return (int) CALL.invokeN2(f.context(), f.address(), a0, a1);
+    }
+
+    private static int i(Function f, long a0, long a1, long a2) {
+        return (int) CALL.invokeN3(f.context(), f.address(), a0, a1, a2);
+    }
+
+    public int open(String path, int flags, int mode) {
+        long p = cString(path);
+        try {
+            return i(open, p, flags, mode);
+        } finally {
+            MEMORY.freeMemory(p);
+        }
+    }
+
+    public int close(int fd) {
+        return i(close, fd);
+    }
+
+    public int ioctl(int fd, long request, Pointer arg) {
+        return i(ioctl, fd, request, address(arg));
+    }
+
+    public int ioctl(int fd, long request, long arg) {
+        return i(ioctl, fd, request, arg);
+    }
 
     /**
-     * Broken through jnr-ffi 2.2's generated x86-64 stubs (the sixth argument, offset, arrives as garbage
-     * and glibc returns EINVAL): use {@link Native#mmap} instead.
+     * Kept for callers of the old interface; use {@link Native#mmap}, which is a system call and so the same
+     * whichever C library runs.
      */
     @Deprecated
-    long mmap(long addr, @size_t long length, int prot, int flags, int fd, long offset);
+    public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
+        return CALL.invokeN6(mmap.context(), mmap.address(), addr, length, prot, flags, fd, offset);
+    }
 
-    int munmap(long addr, @size_t long length);
+    public int munmap(long addr, long length) {
+        return i(munmap, addr, length);
+    }
 
-    int madvise(long addr, @size_t long length, int advice);
+    public int madvise(long addr, long length, int advice) {
+        return i(madvise, addr, length, advice);
+    }
 
-    int mlock(long addr, @size_t long length);
+    public int mlock(long addr, long length) {
+        return i(mlock, addr, length);
+    }
 
-    int munlock(long addr, @size_t long length);
+    public int munlock(long addr, long length) {
+        return i(munlock, addr, length);
+    }
 
-    int memfd_create(String name, int flags);
+    public int memfd_create(String name, int flags) {
+        long p = cString(name);
+        try {
+            return i(memfdCreate, p, flags);
+        } finally {
+            MEMORY.freeMemory(p);
+        }
+    }
 
-    int ftruncate(int fd, long length);
+    public int ftruncate(int fd, long length) {
+        return i(ftruncate, fd, length);
+    }
 
-    int eventfd(int initval, int flags);
+    public int eventfd(int initval, int flags) {
+        return i(eventfd, initval, flags);
+    }
 
-    @ssize_t long read(int fd, @Out Pointer buf, @size_t long count);
+    public long read(int fd, Pointer buf, long count) {
+        return CALL.invokeN3(read.context(), read.address(), fd, address(buf), count);
+    }
 
-    @ssize_t long write(int fd, @In Pointer buf, @size_t long count);
+    public long write(int fd, Pointer buf, long count) {
+        return CALL.invokeN3(write.context(), write.address(), fd, address(buf), count);
+    }
 
-    int sched_setaffinity(int pid, @size_t long cpusetsize, @In Pointer mask);
+    public int sched_setaffinity(int pid, long cpusetsize, Pointer mask) {
+        return i(schedSetaffinity, pid, cpusetsize, address(mask));
+    }
 
-    int sched_getaffinity(int pid, @size_t long cpusetsize, @Out Pointer mask);
+    public int sched_getaffinity(int pid, long cpusetsize, Pointer mask) {
+        return i(schedGetaffinity, pid, cpusetsize, address(mask));
+    }
 
-    long syscall(long number, long a0, long a1, long a2);
+    public long syscall(long number, long a0, long a1, long a2) {
+        return CALL.invokeN4(syscall3.context(), syscall3.address(), number, a0, a1, a2);
+    }
 
-    long syscall(long number, long a0, long a1, long a2, long a3, long a4, long a5);
+    public long syscall(long number, long a0, long a1, long a2, long a3, long a4, long a5) {
+        // Seven arguments are one more than jffi's direct numeric calls take: through its argument buffer.
+        HeapInvocationBuffer args = new HeapInvocationBuffer(syscall6.context());
+        for (long a : new long[] {number, a0, a1, a2, a3, a4, a5}) {
+            args.putLong(a);
+        }
+        return CALL.invokeLong(syscall6.context(), syscall6.address(), args);
+    }
 
-    int getpid();
+    public int getpid() {
+        return (int) CALL.invokeN0(getpid.context(), getpid.address());
+    }
 
-    int setsid();
+    public int setsid() {
+        return (int) CALL.invokeN0(setsid.context(), setsid.address());
+    }
 
-    int sigaction(int signum, Pointer act, Pointer oldact);
+    public int sigaction(int signum, Pointer act, Pointer oldact) {
+        return i(sigaction, signum, address(act), address(oldact));
+    }
 
-    String strerror(int errnum);
+    public String strerror(int errnum) {
+        long message = CALL.invokeN1(strerror.context(), strerror.address(), errnum);
+        return message == 0 ? "errno " + errnum
+                : new String(MEMORY.getZeroTerminatedByteArray(message), StandardCharsets.UTF_8);
+    }
 
-    int dup(int fd);
+    public int dup(int fd) {
+        return i(dup, fd);
+    }
 
-    int mincore(long addr, @size_t long length, @Out Pointer vec);
+    public int mincore(long addr, long length, Pointer vec) {
+        return i(mincore, addr, length, address(vec));
+    }
 
-    int sigemptyset(Pointer set);
+    public int sigemptyset(Pointer set) {
+        return i(sigemptyset, address(set));
+    }
 
     /** Address of a symbol in the already loaded libraries (handle 0 = RTLD_DEFAULT); 0 if not found. */
-    long dlsym(long handle, String symbol);
+    public long dlsym(long handle, String symbol) {
+        long p = cString(symbol);
+        try {
+            return CALL.invokeN2(dlsym.context(), dlsym.address(), handle, p);
+        } finally {
+            MEMORY.freeMemory(p);
+        }
+    }
 }

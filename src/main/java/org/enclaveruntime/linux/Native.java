@@ -1,6 +1,6 @@
 package org.enclaveruntime.linux;
 
-import jnr.ffi.Runtime;
+import com.kenai.jffi.LastError;
 
 /** Constants and errno of the Linux x86-64 ABI that the JNR calls in {@link LibC} need. */
 public final class Native {
@@ -42,7 +42,7 @@ public final class Native {
     public static final int EPERM = 1;
 
     public static int errno() {
-        return Runtime.getSystemRuntime().getLastError();
+        return LastError.getInstance().get();
     }
 
     public static String describe(int errno) {

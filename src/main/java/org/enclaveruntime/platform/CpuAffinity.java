@@ -41,7 +41,7 @@ public final class CpuAffinity {
             throw new EnclaveException(PlatformErrors.AFFINITY, "cannot pin thread " + tid + " to CPU" + cpus.format()
                     + ": enclavectl handles CPUs 0-" + (MASK_BYTES * 8 - 1) + " only");
         }
-        Pointer mask = Memory.allocateDirect(Runtime.getRuntime(LibC.INSTANCE), MASK_BYTES, true);
+        Pointer mask = Memory.allocateDirect(Runtime.getSystemRuntime(), MASK_BYTES, true);
         for (int cpu : cpus.cpus()) {
             int index = cpu / 8;
             mask.putByte(index, (byte) (mask.getByte(index) | (1 << (cpu % 8))));
@@ -60,7 +60,7 @@ public final class CpuAffinity {
     }
 
     public static CpuList of(int tid) {
-        Pointer mask = Memory.allocateDirect(Runtime.getRuntime(LibC.INSTANCE), MASK_BYTES, true);
+        Pointer mask = Memory.allocateDirect(Runtime.getSystemRuntime(), MASK_BYTES, true);
         if (LibC.INSTANCE.sched_getaffinity(tid, MASK_BYTES, mask) != 0) {
             int errno = Native.errno();
             throw new EnclaveException(PlatformErrors.AFFINITY, "cannot read the CPU affinity of thread " + tid

@@ -1,9 +1,5 @@
 package org.enclaveruntime.state;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.enclaveruntime.errors.EnclaveException;
 
 import java.io.IOException;
@@ -22,11 +18,6 @@ import java.util.Optional;
  * or the new record, never a mixture.
  */
 public final class StateFile {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-
     private final Path path;
 
     public StateFile(RunDirectory dir) {
@@ -51,7 +42,7 @@ public final class StateFile {
             throw RunDirectory.failure(StateErrors.STATE_FILE, "cannot read " + path, e);
         }
         try {
-            return Optional.of(JSON.readValue(bytes, StateRecord.class));
+            return Optional.of(StateJson.parse(bytes));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new EnclaveException(StateErrors.STATE_FILE, path + " is not a valid state record: "
                     + e.getOriginalMessage(), e);
@@ -64,7 +55,7 @@ public final class StateFile {
         Path dir = path.getParent();
         Path temp = dir.resolve(path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
-            byte[] bytes = JSON.writeValueAsBytes(record);
+            byte[] bytes = StateJson.toBytes(record);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
