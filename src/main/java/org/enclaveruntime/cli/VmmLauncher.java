@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -72,9 +73,11 @@ final class VmmLauncher {
             throw new EnclaveException(LifecycleErrors.DAEMON, "cannot launch the VMM process: " + e.getMessage(), e);
         }
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        AtomicLong lastHeard = new AtomicLong(System.nanoTime());
         CompletableFuture<String> verdict = CompletableFuture.supplyAsync(() -> {
             try {
                 for (String line; (line = out.readLine()) != null; ) {
+                    lastHeard.set(System.nanoTime());
                     if (line.startsWith(VmmCommand.PROGRESS)) {
                         progress.accept(line.substring(VmmCommand.PROGRESS.length()));
                     } else if (line.startsWith(VmmCommand.READY) || line.startsWith(VmmCommand.FAILED)) {
@@ -88,11 +91,20 @@ final class VmmLauncher {
         });
         String line;
         try {
-            line = verdict.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // The VMM enforces boot_timeout itself; here only silence counts, so slow hashing or hugepage
+            // reservation that reports progress is not cut short.
+            while (true) {
+                try {
+                    line = verdict.get(200, TimeUnit.MILLISECONDS);
+                    break;
+                } catch (TimeoutException stillWaiting) {
+                    if (System.nanoTime() - lastHeard.get() > timeout.toNanos()) {
+                        throw stillWaiting;
+                    }
+                }
+            }
         } catch (TimeoutException e) {
-            process.destroyForcibly();
-            throw new EnclaveException(LifecycleErrors.DAEMON, "the VMM process (pid " + process.pid()
-                    + ") reported nothing within " + timeout.toSeconds() + " s; it was killed");
+            throw silent(process, timeout);
         } catch (InterruptedException | ExecutionException e) {
             process.destroyForcibly();
             throw new EnclaveException(LifecycleErrors.DAEMON, "waiting for the VMM process failed: " + e, e);
@@ -109,6 +121,27 @@ final class VmmLauncher {
             throw rebuild(parse(json).path("error"));
         }
         return json;
+    }
+
+    /**
+     * A VMM that went silent is asked to stop (SIGTERM undoes its start: pages given back, state STOPPED);
+     * only if it does not go within 30 s is it killed, and `enclavectl stop` then cleans up after it.
+     */
+    private static EnclaveException silent(Process process, Duration timeout) {
+        process.destroy();
+        boolean ended;
+        try {
+            ended = process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ended = false;
+        }
+        if (!ended) {
+            process.destroyForcibly();
+        }
+        return new EnclaveException(LifecycleErrors.DAEMON, "the VMM process (pid " + process.pid()
+                + ") reported nothing for " + timeout.toSeconds() + " s; it was " + (ended ? "stopped"
+                : "killed (run `enclavectl stop` to give back what it held)"));
     }
 
     private static int waitQuietly(Process process) {
