@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.config.ConfigLoader;
 import org.enclaveruntime.config.EnclaveConfig;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ExitStatus;
@@ -50,25 +51,28 @@ final class DoctorCommand implements Callable<Integer> {
         try {
             wiring = Wiring.forCommand(parent.global);
         } catch (EnclaveException e) {
-            // Without a valid configuration the platform is still worth checking, against the defaults.
+            // Without a valid configuration the platform is still worth checking, against the built-in defaults.
             List<DoctorCheck> checks = new ArrayList<>();
             checks.add(DoctorCheck.of("config", () -> {
                 throw e;
             }));
-            checks.addAll(PlatformChecks.defaults(root));
+            checks.addAll(platformChecks(ConfigLoader.builtInDefaults()));
             return report(checks);
         }
-        EnclaveConfig c = wiring.config();
         List<DoctorCheck> checks = new ArrayList<>();
         checks.add(DoctorCheck.of("config", () -> CheckResult.ok(wiring.configSource() + ": valid")));
-        checks.addAll(PlatformChecks.all(root, c.runDir(), c.logDir(), c.memoryBytes(), c.reserveMemoryBytes(),
-                c.cpus() instanceof CpuRequest.Ids ids ? ids.ids() : null));
+        checks.addAll(platformChecks(wiring.config()));
         if (root.equals(Path.of("/"))) {
             checks.add(DoctorCheck.of("kvm_caps", DoctorCommand::kvmCapabilities));
             checks.add(DoctorCheck.of("image", () -> image(wiring)));
             checks.add(DoctorCheck.of("plan", () -> plan(wiring)));
         }
         return report(checks);
+    }
+
+    private List<DoctorCheck> platformChecks(EnclaveConfig c) {
+        return PlatformChecks.all(root, c.runDir(), c.logDir(), c.memoryBytes(), c.reserveMemoryBytes(),
+                c.cpus() instanceof CpuRequest.Ids ids ? ids.ids() : null);
     }
 
     private int report(List<DoctorCheck> checks) {

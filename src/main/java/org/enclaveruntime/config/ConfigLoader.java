@@ -71,6 +71,11 @@ public final class ConfigLoader {
         return new LoadedConfig(EnclaveConfig.from(ordered), source, ordered);
     }
 
+    /** The configuration with no file and no flags: every key at its documented default. */
+    public static EnclaveConfig builtInDefaults() {
+        return EnclaveConfig.from(defaults());
+    }
+
     static ConfigSource locate(Path explicitFile, Map<String, String> env, Path systemFile) {
         if (explicitFile != null) {
             return explicitlyNamed(explicitFile, ConfigSource.Reason.CONFIG_OPTION);

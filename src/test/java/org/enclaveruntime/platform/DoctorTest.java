@@ -16,6 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DoctorTest {
+    /** The enclave memory the checks are asked about. */
+    private static final long REQUEST = 512L << 20;
+
     @TempDir
     Path dir;
 
@@ -27,7 +30,7 @@ class DoctorTest {
 
     @Test
     void thisMachineCanRunAnEnclave() {
-        Map<String, DoctorFinding> f = run(Path.of("/"), PlatformChecks.DEFAULT_MEMORY);
+        Map<String, DoctorFinding> f = run(Path.of("/"), REQUEST);
         assertEquals(CheckStatus.OK, f.get("kvm").status(), f.get("kvm").detail());
         assertTrue(f.get("kvm").detail().contains("version 12"));
         Topology t = TopologyReader.read();
@@ -39,7 +42,7 @@ class DoctorTest {
 
     @Test
     void fakeTreeWithoutKvmFailsWithTheRemedy() {
-        Map<String, DoctorFinding> f = run(FakeSysfs.fourThreads(dir.resolve("tree")).root(), PlatformChecks.DEFAULT_MEMORY);
+        Map<String, DoctorFinding> f = run(FakeSysfs.fourThreads(dir.resolve("tree")).root(), REQUEST);
         DoctorFinding kvm = f.get("kvm");
         assertEquals(CheckStatus.FAIL, kvm.status());
         assertTrue(kvm.detail().contains("does not exist"), kvm.detail());
@@ -53,7 +56,7 @@ class DoctorTest {
     void oneCoreLeavesNothing() {
         Path root = FakeSysfs.at(dir.resolve("one")).cpus("0-1", "0-1").cpu(0, 0, 0, "0-1", true)
                 .cpu(1, 0, 0, "0-1", true).meminfo(4000, 3000).root();
-        DoctorFinding cores = run(root, PlatformChecks.DEFAULT_MEMORY).get("cores");
+        DoctorFinding cores = run(root, REQUEST).get("cores");
         assertEquals(CheckStatus.FAIL, cores.status());
         assertTrue(cores.detail().contains("no whole core is left"), cores.detail());
         assertTrue(cores.remedy().contains("share_cpus"), cores.remedy());
