@@ -5,7 +5,7 @@ import org.enclaveruntime.errors.GeneralErrors;
 import org.enclaveruntime.state.EnclaveLock;
 import org.enclaveruntime.state.EnclaveStatus;
 import org.enclaveruntime.state.StatusReader;
-import org.enclaveruntime.vmm.LifecycleErrors;
+import org.enclaveruntime.service.LifecycleErrors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;

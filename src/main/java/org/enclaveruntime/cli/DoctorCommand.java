@@ -7,6 +7,8 @@ import org.enclaveruntime.errors.ExitStatus;
 import org.enclaveruntime.image.EnclaveImage;
 import org.enclaveruntime.kvm.Kvm;
 import org.enclaveruntime.platform.CheckResult;
+import org.enclaveruntime.platform.CheckStatus;
+import org.enclaveruntime.platform.KvmDeviceCheck;
 import org.enclaveruntime.platform.CpuRequest;
 import org.enclaveruntime.platform.Doctor;
 import org.enclaveruntime.platform.DoctorCheck;
@@ -63,7 +65,11 @@ final class DoctorCommand implements Callable<Integer> {
         checks.add(DoctorCheck.of("config", () -> CheckResult.ok(wiring.configSource() + ": valid")));
         checks.addAll(platformChecks(wiring.config()));
         if (root.equals(Path.of("/"))) {
-            checks.add(DoctorCheck.of("kvm_caps", DoctorCommand::kvmCapabilities));
+            Path device = wiring.config().kvmDevice();
+            // Only on a device that passed the kvm check; otherwise that check has said all there is to say.
+            if (new KvmDeviceCheck(device).run().status() == CheckStatus.OK) {
+                checks.add(DoctorCheck.of("kvm_caps", () -> kvmCapabilities(device)));
+            }
             checks.add(DoctorCheck.of("image", () -> image(wiring)));
             checks.add(DoctorCheck.of("plan", () -> plan(wiring)));
         }
@@ -71,7 +77,8 @@ final class DoctorCommand implements Callable<Integer> {
     }
 
     private List<DoctorCheck> platformChecks(EnclaveConfig c) {
-        return PlatformChecks.all(root, c.runDir(), c.logDir(), c.memoryBytes(), c.reserveMemoryBytes(),
+        Path kvm = root.equals(Path.of("/")) ? c.kvmDevice() : root.resolve("dev/kvm");
+        return PlatformChecks.all(root, kvm, c.runDir(), c.logDir(), c.memoryBytes(), c.reserveMemoryBytes(),
                 c.cpus() instanceof CpuRequest.Ids ids ? ids.ids() : null);
     }
 
@@ -81,8 +88,8 @@ final class DoctorCommand implements Callable<Integer> {
         return Doctor.anyFailed(findings) ? ExitStatus.RESOURCES.code() : ExitStatus.OK.code();
     }
 
-    private static CheckResult kvmCapabilities() {
-        try (Kvm kvm = Kvm.open()) {
+    private static CheckResult kvmCapabilities(Path device) {
+        try (Kvm kvm = Kvm.open(device)) {
             return CheckResult.ok("API 12 with USER_MEMORY, IOEVENTFD, IMMEDIATE_EXIT, EXT_CPUID");
         }
     }

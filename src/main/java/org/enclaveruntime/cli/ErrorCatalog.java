@@ -7,7 +7,7 @@ import org.enclaveruntime.state.StateErrors;
 import org.enclaveruntime.platform.PlatformErrors;
 import org.enclaveruntime.kvm.KvmErrors;
 import org.enclaveruntime.memory.MemoryErrors;
-import org.enclaveruntime.vmm.LifecycleErrors;
+import org.enclaveruntime.service.LifecycleErrors;
 import org.enclaveruntime.vmm.VmmErrors;
 import org.enclaveruntime.image.ImageErrors;
 

@@ -8,7 +8,7 @@ import org.enclaveruntime.state.StateErrors;
 import org.enclaveruntime.state.StateJson;
 import org.enclaveruntime.state.StateRecord;
 import org.enclaveruntime.state.StatusReader;
-import org.enclaveruntime.vmm.EnclaveService;
+import org.enclaveruntime.service.EnclaveService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -6,7 +6,7 @@ import org.enclaveruntime.errors.GeneralErrors;
 import org.enclaveruntime.linux.LibC;
 import org.enclaveruntime.state.StateJson;
 import org.enclaveruntime.state.StateRecord;
-import org.enclaveruntime.vmm.EnclaveService;
+import org.enclaveruntime.service.EnclaveService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;

@@ -2,7 +2,7 @@ package org.enclaveruntime.cli;
 
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ErrorCode;
-import org.enclaveruntime.vmm.LifecycleErrors;
+import org.enclaveruntime.service.LifecycleErrors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -17,7 +17,7 @@ import org.enclaveruntime.image.EnclaveImage;
 import org.enclaveruntime.image.PemFiles;
 import org.enclaveruntime.memory.MemoryBacking;
 import org.enclaveruntime.state.RunDirectory;
-import org.enclaveruntime.vmm.EnclaveService;
+import org.enclaveruntime.service.EnclaveService;
 import org.enclaveruntime.vmm.VmSpec;
 
 import java.io.IOException;
@@ -25,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Where the program is assembled: from the global options, the start options and the configuration it
@@ -99,7 +98,7 @@ final class Wiring {
                     : MemoryBacking.hugetlb(plan.pageSize().bytes());
             Path console = c.debug() ? rotateConsole() : null;
             return new VmSpec(plan.cpuIds().size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
-                    plan.cpuIds().cpus(), backing);
+                    plan.cpuIds().cpus(), backing, c.kvmDevice());
         }, runDirectory(), c.bootTimeout(), c.image().toString(), image.measurements().asHex(), c.vsockSocket());
     }
 

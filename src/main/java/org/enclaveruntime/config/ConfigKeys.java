@@ -62,10 +62,12 @@ public final class ConfigKeys {
     public static final ConfigKey<IsolationMode> ISOLATE = ConfigKey.of(RUNTIME, "isolate",
             new ChoiceType<>(IsolationMode.values(), IsolationMode::text), "none",
             "cpuset: move the primary's tasks off the enclave's CPUs");
+    public static final ConfigKey<Path> KVM_DEVICE = ConfigKey.of(RUNTIME, "kvm_device", PATH, "/dev/kvm",
+            "the KVM device the enclave runs on");
 
     public static final List<ConfigKey<?>> ALL = List.of(IMAGE, CPU_COUNT, CPU_IDS, MEMORY, CID, DEBUG,
             BOOT_TIMEOUT, RESERVE_MEMORY, SHARE_CPUS, REQUIRE_SIGNED, TRUSTED_CERT, VSOCK_SOCKET, RUN_DIR, LOG_DIR,
-            HUGEPAGES, ISOLATE);
+            HUGEPAGES, ISOLATE, KVM_DEVICE);
 
     /** Keys of which at most one may be set in one place; a later source setting one hides the others. */
     static final List<List<ConfigKey<?>>> ALTERNATIVES = List.of(List.of(CPU_COUNT, CPU_IDS));

@@ -28,7 +28,8 @@ public record EnclaveConfig(
         Path runDir,
         Path logDir,
         HugepagePolicy hugepages,
-        IsolationMode isolate) {
+        IsolationMode isolate,
+        Path kvmDevice) {
 
     /** Built from validated settings; a key missing here is a bug in the loader, not a user error. */
     static EnclaveConfig from(java.util.Map<ConfigKey<?>, Setting> s) {
@@ -50,7 +51,8 @@ public record EnclaveConfig(
                 get(s, ConfigKeys.RUN_DIR),
                 get(s, ConfigKeys.LOG_DIR),
                 get(s, ConfigKeys.HUGEPAGES),
-                get(s, ConfigKeys.ISOLATE));
+                get(s, ConfigKeys.ISOLATE),
+                get(s, ConfigKeys.KVM_DEVICE));
     }
 
     private static <T> T get(java.util.Map<ConfigKey<?>, Setting> settings, ConfigKey<T> key) {

@@ -15,7 +15,8 @@ import static org.enclaveruntime.kvm.KvmCalls.check;
  * on, so that a host that cannot run the enclave fails here with one clear error rather than later.
  */
 public final class Kvm implements AutoCloseable {
-    public static final Path DEVICE = Path.of("/dev/kvm");
+    /** Where KVM lives on every Linux host; configuration ([runtime] kvm_device) may say otherwise. */
+    public static final Path DEFAULT_DEVICE = Path.of("/dev/kvm");
 
     private static final int[] REQUIRED_CAPS = {KvmAbi.KVM_CAP_USER_MEMORY, KvmAbi.KVM_CAP_IOEVENTFD,
             KvmAbi.KVM_CAP_IMMEDIATE_EXIT, KvmAbi.KVM_CAP_EXT_CPUID};
@@ -35,11 +36,11 @@ public final class Kvm implements AutoCloseable {
 
     /** Opens /dev/kvm and checks it; throws {@link EnclaveException} with a KvmErrors code and a remedy. */
     public static Kvm open() {
-        return open(DEVICE);
+        return open(DEFAULT_DEVICE);
     }
 
-    /** Opens the KVM device at {@code device} (tests use a path that does not exist). */
-    static Kvm open(Path device) {
+    /** Opens and checks the KVM device at {@code device}, as {@link #open()} does for /dev/kvm. */
+    public static Kvm open(Path device) {
         int fd = LIBC.open(device.toString(), Native.O_RDWR | Native.O_CLOEXEC, 0);
         if (fd < 0) {
             int errno = Native.errno();

@@ -14,8 +14,4 @@ public final class KvmRegs {
     public void set(int offset, long value) {
         buffer.putLong(offset, value);
     }
-
-    public void clear() {
-        buffer.setMemory(0, KvmAbi.Regs.SIZE, (byte) 0);
-    }
 }

@@ -52,19 +52,14 @@ public final class KvmVcpu implements AutoCloseable {
         throw KvmCalls.failure("KVM_RUN on vCPU " + index, errno);
     }
 
-    /** Makes the next (or current, with a signal) KVM_RUN return EINTR at once. */
     /**
-     * Synchronized with {@link #close()}: a stop thread may kick a vCPU at the moment another thread releases
+     * Makes the next (or current, with a signal) KVM_RUN return EINTR at once. Synchronized with {@link #close()}: a stop thread may kick a vCPU at the moment another thread releases
      * it, and a write to an unmapped kvm_run page would bring the whole JVM down.
      */
     public synchronized void requestImmediateExit() {
         if (!closed) {
             run.putByte(KvmAbi.Run.IMMEDIATE_EXIT, (byte) 1);
         }
-    }
-
-    public void clearImmediateExit() {
-        run.putByte(KvmAbi.Run.IMMEDIATE_EXIT, (byte) 0);
     }
 
     public int exitReason() {

@@ -35,16 +35,11 @@ public final class LibC {
     private final Function open = variadic("open", INT, 2, PTR, INT, INT);
     private final Function close = function("close", INT, INT);
     private final Function ioctl = variadic("ioctl", INT, 2, INT, Type.ULONG, PTR);
-    private final Function mmap = function("mmap", PTR, PTR, Type.ULONG, INT, INT, INT, LONG);
     private final Function munmap = function("munmap", INT, PTR, Type.ULONG);
-    private final Function madvise = function("madvise", INT, PTR, Type.ULONG, INT);
-    private final Function mlock = function("mlock", INT, PTR, Type.ULONG);
-    private final Function munlock = function("munlock", INT, PTR, Type.ULONG);
     private final Function memfdCreate = function("memfd_create", INT, PTR, INT);
     private final Function ftruncate = function("ftruncate", INT, INT, LONG);
     private final Function eventfd = function("eventfd", INT, INT, INT);
     private final Function read = function("read", LONG, INT, PTR, Type.ULONG);
-    private final Function write = function("write", LONG, INT, PTR, Type.ULONG);
     private final Function schedSetaffinity = function("sched_setaffinity", INT, INT, Type.ULONG, PTR);
     private final Function schedGetaffinity = function("sched_getaffinity", INT, INT, Type.ULONG, PTR);
     private final Function syscall3 = variadic("syscall", LONG, 1, LONG, LONG, LONG, LONG);
@@ -137,29 +132,8 @@ public final class LibC {
         return i(ioctl, fd, request, arg);
     }
 
-    /**
-     * Kept for callers of the old interface; use {@link Native#mmap}, which is a system call and so the same
-     * whichever C library runs.
-     */
-    @Deprecated
-    public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
-        return CALL.invokeN6(mmap.context(), mmap.address(), addr, length, prot, flags, fd, offset);
-    }
-
     public int munmap(long addr, long length) {
         return i(munmap, addr, length);
-    }
-
-    public int madvise(long addr, long length, int advice) {
-        return i(madvise, addr, length, advice);
-    }
-
-    public int mlock(long addr, long length) {
-        return i(mlock, addr, length);
-    }
-
-    public int munlock(long addr, long length) {
-        return i(munlock, addr, length);
     }
 
     public int memfd_create(String name, int flags) {
@@ -181,10 +155,6 @@ public final class LibC {
 
     public long read(int fd, Pointer buf, long count) {
         return CALL.invokeN3(read.context(), read.address(), fd, address(buf), count);
-    }
-
-    public long write(int fd, Pointer buf, long count) {
-        return CALL.invokeN3(write.context(), write.address(), fd, address(buf), count);
     }
 
     public int sched_setaffinity(int pid, long cpusetsize, Pointer mask) {

@@ -10,13 +10,15 @@ public final class PlatformChecks {
 
     /**
      * @param root        "/" in production, a fake tree in tests
+     * @param kvmDevice   the KVM device to check (kvm_device; in a fake tree, its dev/kvm)
      * @param memory      the enclave's memory request
      * @param reserve     reserve_memory
      * @param cpuIds      configured cpu_ids, or null
      */
-    public static List<DoctorCheck> all(Path root, Path runDir, Path logDir, long memory, long reserve, CpuList cpuIds) {
+    public static List<DoctorCheck> all(Path root, Path kvmDevice, Path runDir, Path logDir, long memory, long reserve,
+                                        CpuList cpuIds) {
         return List.of(
-                new KvmDeviceCheck(root.resolve("dev/kvm")),
+                new KvmDeviceCheck(kvmDevice),
                 new SpareCoresCheck(root),
                 new OfflineCpusCheck(root, cpuIds),
                 new MemoryCheck(root, memory, reserve),

@@ -1,27 +1,14 @@
 package org.enclaveruntime.vmm;
 
 import org.enclaveruntime.devices.DeviceBus;
-import org.enclaveruntime.devices.PowerDevice;
-import org.enclaveruntime.devices.PowerListener;
+import org.enclaveruntime.devices.HypercallPorts;
+import org.enclaveruntime.devices.HypercallListener;
 import org.enclaveruntime.devices.Serial8250;
-import org.enclaveruntime.errors.EnclaveException;
-import org.enclaveruntime.errors.GeneralErrors;
-import org.enclaveruntime.kvm.CpuidTable;
-import org.enclaveruntime.kvm.Kvm;
-import org.enclaveruntime.kvm.KvmAbi;
-import org.enclaveruntime.kvm.KvmRegs;
-import org.enclaveruntime.kvm.KvmSregs;
 import org.enclaveruntime.kvm.KvmVcpu;
-import org.enclaveruntime.kvm.KvmVm;
 import org.enclaveruntime.memory.GuestMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,15 +22,12 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
- * A running enclave VM: guest RAM, the KVM VM, one thread per vCPU and the devices. {@link #boot} builds it
- * and starts the vCPUs; it ends when the guest shuts down, panics or crashes, or when {@link #shutdown} or
+ * A running enclave VM: guest RAM, the KVM VM, one thread per vCPU and the devices. {@link VmBuilder#boot}
+ * builds it and starts the vCPUs; it ends when the guest shuts down, panics or crashes, or when {@link #shutdown} or
  * {@link #close} stops it. Whatever ends it, the other vCPUs are kicked out of KVM_RUN and the VM stops.
  */
 public final class Enclave implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Enclave.class);
-    private static final int MAX_VCPUS = 255;
-    private static final long MIN_RAM = 4L << 20;
-    private static final long RAM_ALIGN = 2L << 20;
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(5);
 
     private final long bootStartNanos;
@@ -56,171 +40,41 @@ public final class Enclave implements AutoCloseable {
     private final AtomicInteger running = new AtomicInteger();
     private volatile boolean stopping;
     private volatile boolean shutdownRequested;
-    private GuestMemory memory;
-    private PowerDevice power;
-    private DeviceBus ports;
-    private DeviceBus mmio;
+    private final GuestMemory memory;
+    private final HypercallPorts power;
+    private final DeviceBus ports;
+    private final DeviceBus mmio;
     private boolean closed;
 
-    private Enclave(VmSpec spec, long bootStartNanos) {
+    /**
+     * Wires the devices and one runner per vCPU around a VM that {@link VmBuilder} has set up; the vCPUs run
+     * only after {@link #start}. From here on the enclave owns {@code resources} and releases them on close.
+     */
+    Enclave(VmSpec spec, long bootStartNanos, GuestMemory memory, Serial8250 serial, List<KvmVcpu> vcpus,
+            List<AutoCloseable> resources) {
         this.spec = spec;
         this.bootStartNanos = bootStartNanos;
-    }
-
-    /**
-     * Creates the VM, loads the runtime, sets up every vCPU per docs/guest-abi.md and starts the vCPU
-     * threads; returns at once. Nothing is left behind when it throws.
-     *
-     * @throws EnclaveException for invalid settings, an invalid runtime ELF, or KVM/memory failures
-     */
-    public static Enclave boot(VmSpec spec) {
-        long start = System.nanoTime();
-        validate(spec);
-        RuntimeElf elf = RuntimeElf.parse(spec.runtimeElf(), GuestLayout.IMAGE_GPA,
-                GuestLayout.stacksBottom(spec.memoryBytes(), spec.vcpuCount()));
-        Enclave enclave = new Enclave(spec, start);
-        try {
-            enclave.build(elf);
-        } catch (RuntimeException | Error e) {
-            enclave.abortBoot();
-            throw e;
-        }
-        return enclave;
-    }
-
-    private static void validate(VmSpec s) {
-        if (s.vcpuCount() < 1 || s.vcpuCount() > MAX_VCPUS) {
-            throw invalid("vCPU count " + s.vcpuCount() + " is outside 1.." + MAX_VCPUS);
-        }
-        long ram = s.memoryBytes();
-        if (ram < MIN_RAM || ram > GuestLayout.MAX_RAM || ram % RAM_ALIGN != 0) {
-            throw invalid("memory size " + ram + " bytes must be a multiple of 2 MiB between 4 MiB and "
-                    + (GuestLayout.MAX_RAM >> 20) + " MiB");
-        }
-        if (s.backing() == null || ram % s.backing().pageSize() != 0) {
-            throw invalid("memory size " + ram + " bytes is not a multiple of the page size of " + s.backing());
-        }
-        if (GuestLayout.stacksBottom(ram, s.vcpuCount()) <= GuestLayout.IMAGE_GPA + RAM_ALIGN) {
-            throw invalid("memory size " + ram + " bytes leaves no room for the runtime next to "
-                    + s.vcpuCount() + " vCPU stacks");
-        }
-        if (s.cid() < 3 || s.cid() > 0xFFFF_FFFEL) {
-            throw invalid("vsock CID " + s.cid() + " is outside 3..4294967294");
-        }
-        if (!s.pinCpus().isEmpty() && s.pinCpus().size() != s.vcpuCount()) {
-            throw invalid("CPU list " + s.pinCpus() + " has " + s.pinCpus().size() + " entries for "
-                    + s.vcpuCount() + " vCPUs");
-        }
-        for (int cpu : s.pinCpus()) {
-            if (cpu < 0 || cpu >= 1024) {
-                throw invalid("host CPU " + cpu + " in the CPU list is outside 0..1023");
-            }
-        }
-    }
-
-    private static EnclaveException invalid(String message) {
-        return new EnclaveException(VmmErrors.INVALID_VM_SPEC, message);
-    }
-
-    private void build(RuntimeElf elf) {
-        KickSignal.install();
-        Kvm kvm = Kvm.open();
-        resources.add(kvm);
-        KvmVm vm = kvm.createVm();
-        resources.add(vm);
-        memory = GuestMemory.create(spec.memoryBytes(), spec.backing());
-        resources.add(memory);
-        memory.registerWith(vm, 0);
-
-        elf.load(memory);
-        GuestLayout.writeGdt(memory);
-        GuestLayout.writeTss(memory);
-        GuestLayout.writePageTables(memory, spec.memoryBytes());
-        GuestLayout.writeBootInfo(memory, spec.vcpuCount(), spec.debug(), spec.memoryBytes(), elf.imageEnd(),
-                spec.cid());
-
-        Serial8250 serial = new Serial8250(openConsole());
-        resources.add(serial);
-        power = new PowerDevice(memory, new Power());
+        this.memory = memory;
+        this.resources.addAll(resources);
+        power = new HypercallPorts(memory, new Power());
         ports = DeviceBus.ports();
         ports.register(Serial8250.COM1, Serial8250.REGISTERS, "COM1", serial);
-        ports.register(PowerDevice.BASE, PowerDevice.PORTS, "power", power);
+        ports.register(HypercallPorts.BASE, HypercallPorts.PORTS, "power", power);
         mmio = DeviceBus.mmio();
-
-        CpuidTable cpuid = kvm.supportedCpuid();
-        List<KvmVcpu> vcpus = new ArrayList<>();
-        for (int i = 0; i < spec.vcpuCount(); i++) {
-            KvmVcpu vcpu = vm.createVcpu(i);
-            resources.add(vcpu);
-            vcpu.setCpuid(cpuidFor(cpuid, i));
-            setEntryState(vcpu, elf.entry(), spec.memoryBytes());
-            vcpus.add(vcpu);
-        }
         for (KvmVcpu vcpu : vcpus) {
             int pin = spec.pinCpus().isEmpty() ? -1 : spec.pinCpus().get(vcpu.index());
             runners.add(new VcpuRunner(vcpu, ports, mmio, this, pin));
         }
+    }
+
+    /** Starts every vCPU thread. */
+    void start() {
         running.set(runners.size());
         for (VcpuRunner runner : runners) {
             runner.start();
         }
-        LOG.debug("enclave booted: {} vCPUs, {} MiB, entry 0x{}, set up in {} us", spec.vcpuCount(),
-                spec.memoryBytes() >> 20, Long.toHexString(elf.entry()), (System.nanoTime() - bootStartNanos) / 1000);
-    }
-
-    /** The console log, only in debug mode: without debug the guest is not trusted to stay silent. */
-    private OutputStream openConsole() {
-        if (spec.consoleLog() == null || !spec.debug()) {
-            return null;
-        }
-        try {
-            return new BufferedOutputStream(Files.newOutputStream(spec.consoleLog(), StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND, StandardOpenOption.WRITE));
-        } catch (IOException e) {
-            throw new EnclaveException(GeneralErrors.IO, "cannot open the console log " + spec.consoleLog() + ": "
-                    + e.getMessage(), e);
-        }
-    }
-
-    /** The host's CPUID with this vCPU's APIC id in leaf 1 (EBX[31:24]) and leaf 0xB (EDX). */
-    private static CpuidTable cpuidFor(CpuidTable supported, int index) {
-        CpuidTable table = supported.copy();
-        for (int e = 0; e < table.count(); e++) {
-            if (table.function(e) == 1) {
-                table.setEbx(e, (table.ebx(e) & 0x00ffffff) | (index << 24));
-            } else if (table.function(e) == 0xb) {
-                table.setEdx(e, index);
-            }
-        }
-        return table;
-    }
-
-    /** The entry state of docs/guest-abi.md: 64-bit mode at CPL 3, flat segments, TSS, stack, rdi/rsi. */
-    static void setEntryState(KvmVcpu vcpu, long entry, long ramSize) {
-        KvmSregs s = new KvmSregs();
-        vcpu.getSregs(s);
-        KvmSregs.Segment code = new KvmSregs.Segment(0, 0xffffffff, GuestLayout.SELECTOR_CODE3, 11, 3, false, true);
-        KvmSregs.Segment data = new KvmSregs.Segment(0, 0xffffffff, GuestLayout.SELECTOR_DATA3, 3, 3, true, false);
-        s.setSegment(KvmAbi.Sregs.CS, code);
-        for (int seg : new int[] {KvmAbi.Sregs.DS, KvmAbi.Sregs.ES, KvmAbi.Sregs.FS, KvmAbi.Sregs.GS, KvmAbi.Sregs.SS}) {
-            s.setSegment(seg, data);
-        }
-        s.setTable(KvmAbi.Sregs.GDT, GuestLayout.GDT_GPA, GuestLayout.GDT_LIMIT);
-        s.setTaskRegister(GuestLayout.TSS_GPA, GuestLayout.TSS_LIMIT, GuestLayout.SELECTOR_TSS);
-        s.setTable(KvmAbi.Sregs.IDT, 0, 0); // no IDT on purpose: any exception is a triple fault
-        s.set(KvmAbi.Sregs.CR0, 0x80050033L); // PE MP ET NE WP AM PG
-        s.set(KvmAbi.Sregs.CR3, 0x10000L);
-        s.set(KvmAbi.Sregs.CR4, 0x20L); // PAE
-        s.set(KvmAbi.Sregs.EFER, 0x500L); // LME LMA
-        vcpu.setSregs(s);
-
-        KvmRegs r = new KvmRegs();
-        r.set(KvmAbi.Regs.RIP, entry);
-        r.set(KvmAbi.Regs.RSP, GuestLayout.stackTop(ramSize, vcpu.index()));
-        r.set(KvmAbi.Regs.RFLAGS, 0x3002L); // IOPL 3, reserved bit 1
-        r.set(KvmAbi.Regs.RDI, vcpu.index());
-        r.set(KvmAbi.Regs.RSI, GuestLayout.BOOT_INFO_GPA);
-        vcpu.setRegs(r);
+        LOG.debug("enclave started: {} vCPUs, {} MiB, set up in {} us", spec.vcpuCount(), spec.memoryBytes() >> 20,
+                (System.nanoTime() - bootStartNanos) / 1000);
     }
 
     // ---- lifecycle -------------------------------------------------------------------------------------
@@ -289,8 +143,8 @@ public final class Enclave implements AutoCloseable {
         return ended.getNow(null);
     }
 
-    /** The REPORT values so far (see {@link PowerDevice#reports()}). */
-    public List<PowerDevice.Report> reports() {
+    /** The REPORT values so far (see {@link HypercallPorts#reports()}). */
+    public List<HypercallPorts.Report> reports() {
         return power.reports();
     }
 
@@ -335,7 +189,7 @@ public final class Enclave implements AutoCloseable {
     }
 
     /** Undoes a boot that failed part-way; vCPU threads already started (thread creation failed) are stopped first. */
-    private void abortBoot() {
+    void abortBoot() {
         end(new EnclaveExit.Failed("boot failed"));
         awaitThreads();
         for (VcpuRunner r : runners) {
@@ -423,7 +277,7 @@ public final class Enclave implements AutoCloseable {
         }
     }
 
-    private final class Power implements PowerListener {
+    private final class Power implements HypercallListener {
         @Override
         public void ready(int vcpu) {
             Duration elapsed = Duration.ofNanos(System.nanoTime() - bootStartNanos);

@@ -25,7 +25,6 @@ final class VcpuRunner implements Runnable {
     private volatile int tid;
     private volatile boolean inLoop;
     private volatile Thread thread;
-    private long exits;
 
     VcpuRunner(KvmVcpu vcpu, DeviceBus ports, DeviceBus mmio, Enclave enclave, int pinCpu) {
         this.vcpu = vcpu;
@@ -48,10 +47,6 @@ final class VcpuRunner implements Runnable {
         return thread;
     }
 
-    long exits() {
-        return exits;
-    }
-
     @Override
     public void run() {
         tid = Native.gettid();
@@ -64,7 +59,6 @@ final class VcpuRunner implements Runnable {
                 if (!vcpu.run()) {
                     continue;
                 }
-                exits++;
                 int reason = vcpu.exitReason();
                 if (reason == KvmAbi.KVM_EXIT_IO) {
                     handlePort();

@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.testing.RequiresKvm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.enclaveruntime.image.EnclaveImage;
@@ -19,12 +20,12 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The enclave's life through the CLI, as an operator drives it: real /dev/kvm, real guests from src/guest,
  * a real VMM process, real hugepages where it matters. Every test leaves no VMM and no hugepage behind.
  */
+@RequiresKvm
 class EnclaveLifecycleTest {
     private static final Path GUESTS = Path.of(System.getProperty("enclave.build.dir", "target"), "guest");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,7 +37,6 @@ class EnclaveLifecycleTest {
 
     @BeforeEach
     void needKvm() throws IOException {
-        assumeTrue(Files.exists(Path.of("/dev/kvm")), "SKIPPED LOUDLY: no /dev/kvm on this machine");
         hugepagesBefore = nrHugepages();
     }
 

@@ -69,6 +69,6 @@ class ErrorCatalogTest {
             org.enclaveruntime.kvm.KvmErrors.class,
             org.enclaveruntime.memory.MemoryErrors.class,
             org.enclaveruntime.vmm.VmmErrors.class,
-            org.enclaveruntime.vmm.LifecycleErrors.class,
+            org.enclaveruntime.service.LifecycleErrors.class,
             org.enclaveruntime.image.ImageErrors.class);
 }

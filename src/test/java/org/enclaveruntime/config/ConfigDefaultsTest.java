@@ -39,7 +39,7 @@ class ConfigDefaultsTest {
         EnclaveConfig expected = new EnclaveConfig(Path.of("/usr/local/share/dragonfly/image.bin"),
                 new CpuRequest.Count(2), 1024 * m, 16, false, Duration.ofSeconds(10), 512 * m, false, false,
                 Optional.empty(), Path.of("/run/enclave/vsock.sock"), Path.of("/run/enclave"),
-                Path.of("/var/log/enclave"), HugepagePolicy.AUTO, IsolationMode.NONE);
+                Path.of("/var/log/enclave"), HugepagePolicy.AUTO, IsolationMode.NONE, Path.of("/dev/kvm"));
         assertEquals(expected, defaults().config());
     }
 
@@ -132,11 +132,12 @@ class ConfigDefaultsTest {
                 log_dir = /tmp/log
                 hugepages = 1g
                 isolate = CPUSET
+                kvm_device = /tmp/kvm
                 """);
         EnclaveConfig expected = new EnclaveConfig(Path.of("/srv/image.bin"), new CpuRequest.Ids(new CpuList(List.of(1, 4, 5))),
                 64L << 20, 4294967294L, true, Duration.ofMinutes(2), 1L << 30, true, true,
                 Optional.of(Path.of("/etc/enclave/cert.pem")), Path.of("/tmp/v.sock"), Path.of("/tmp/run"),
-                Path.of("/tmp/log"), HugepagePolicy.SIZE_1G, IsolationMode.CPUSET);
+                Path.of("/tmp/log"), HugepagePolicy.SIZE_1G, IsolationMode.CPUSET, Path.of("/tmp/kvm"));
         LoadedConfig loaded = ConfigLoader.load(file, Map.of(), ConfigOverrides.NONE, dir.resolve("absent"));
         assertEquals(expected, loaded.config());
         assertEquals(ConfigKeys.ALL.size() - 1, loaded.explicitCount(), "all keys but cpu_count");

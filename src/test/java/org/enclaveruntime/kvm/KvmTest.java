@@ -1,16 +1,15 @@
 package org.enclaveruntime.kvm;
 
+import org.enclaveruntime.testing.RequiresKvm;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ExitStatus;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The real /dev/kvm: capabilities, supported CPUID, a VM with a vCPU; and the error when it is missing. */
 class KvmTest {
@@ -24,8 +23,8 @@ class KvmTest {
     }
 
     @Test
+    @RequiresKvm
     void opensChecksAndCreatesAVcpu() {
-        assumeTrue(Files.exists(Kvm.DEVICE), "SKIPPED: /dev/kvm does not exist on this host");
         try (Kvm kvm = Kvm.open(); KvmVm vm = kvm.createVm(); KvmVcpu vcpu = vm.createVcpu(0)) {
             assertTrue(kvm.vcpuMmapSize() >= 4096, "kvm_run size " + kvm.vcpuMmapSize());
             assertTrue(kvm.checkExtension(KvmAbi.KVM_CAP_IMMEDIATE_EXIT) > 0);

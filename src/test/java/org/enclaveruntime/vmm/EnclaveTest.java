@@ -1,8 +1,8 @@
 package org.enclaveruntime.vmm;
 
-import org.enclaveruntime.devices.PowerDevice;
+import org.enclaveruntime.testing.RequiresKvm;
+import org.enclaveruntime.devices.HypercallPorts;
 import org.enclaveruntime.memory.MemoryBacking;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,17 +17,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Boots machine-code guests on the real /dev/kvm and checks how each one ends. */
+@RequiresKvm
 class EnclaveTest {
     private static final long RAM = 16L << 20;
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
-
-    @BeforeAll
-    static void needKvm() {
-        assumeTrue(Files.exists(Path.of("/dev/kvm")), "SKIPPED: /dev/kvm does not exist on this host");
-    }
 
     static VmSpec spec(String code, int vcpus) {
         return new VmSpec(vcpus, RAM, TestGuests.elf(code), false, null, 3, List.of(), MemoryBacking.ORDINARY);
@@ -35,7 +30,7 @@ class EnclaveTest {
 
     @Test
     void exitCodeSevenIsACleanShutdown() {
-        try (Enclave e = Enclave.boot(spec(TestGuests.EXIT_7, 1))) {
+        try (Enclave e = VmBuilder.boot(spec(TestGuests.EXIT_7, 1))) {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
             assertEquals(new EnclaveExit.CleanShutdown(7), e.awaitExit());
         }
@@ -43,9 +38,9 @@ class EnclaveTest {
 
     @Test
     void entryStateFollowsTheAbi() {
-        try (Enclave e = Enclave.boot(spec(TestGuests.ENTRY_STATE, 1))) {
+        try (Enclave e = VmBuilder.boot(spec(TestGuests.ENTRY_STATE, 1))) {
             assertEquals(new EnclaveExit.CleanShutdown(0), e.awaitExit());
-            List<Long> v = e.reports().stream().map(PowerDevice.Report::value).collect(Collectors.toList());
+            List<Long> v = e.reports().stream().map(HypercallPorts.Report::value).collect(Collectors.toList());
             assertEquals(7, v.size(), v.toString());
             assertEquals(RAM, v.get(0), "rsp at entry is the top of vCPU 0's stack");
             assertEquals(GuestLayout.BOOT_INFO_GPA, v.get(1), "rsi at entry");
@@ -60,9 +55,9 @@ class EnclaveTest {
 
     @Test
     void twoVcpusEachReportTheirIndexThenShutDownOnRequest() {
-        try (Enclave e = Enclave.boot(spec(TestGuests.IDLE, 2))) {
+        try (Enclave e = VmBuilder.boot(spec(TestGuests.IDLE, 2))) {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
-            Set<Long> reported = e.reports().stream().map(PowerDevice.Report::value).collect(Collectors.toSet());
+            Set<Long> reported = e.reports().stream().map(HypercallPorts.Report::value).collect(Collectors.toSet());
             assertEquals(Set.of(0L, 1L), reported);
             e.reports().forEach(r -> assertEquals(r.vcpu(), r.value()));
             assertEquals(new EnclaveExit.Stopped(false), e.shutdown(Duration.ofSeconds(5)));
@@ -74,7 +69,7 @@ class EnclaveTest {
 
     @Test
     void tripleFaultIsACrashWithRegisters() {
-        try (Enclave e = Enclave.boot(spec(TestGuests.TRIPLE_FAULT, 1))) {
+        try (Enclave e = VmBuilder.boot(spec(TestGuests.TRIPLE_FAULT, 1))) {
             ReadyResult r = e.awaitReady(TIMEOUT);
             EnclaveExit.Crashed crash = assertInstanceOf(EnclaveExit.Crashed.class,
                     assertInstanceOf(ReadyResult.Ended.class, r).exit());
@@ -87,16 +82,16 @@ class EnclaveTest {
 
     @Test
     void panicCarriesTheEscapedMessage() {
-        try (Enclave e = Enclave.boot(spec(TestGuests.PANIC, 1))) {
+        try (Enclave e = VmBuilder.boot(spec(TestGuests.PANIC, 1))) {
             assertEquals(new EnclaveExit.Panicked("boom\\x01\\\\!"), e.awaitExit());
         }
     }
 
     @Test
     void unclaimedPortAndMmioReadAllOnesAndTheVmmLives() {
-        try (Enclave e = Enclave.boot(spec(TestGuests.UNCLAIMED, 1))) {
+        try (Enclave e = VmBuilder.boot(spec(TestGuests.UNCLAIMED, 1))) {
             assertEquals(new EnclaveExit.CleanShutdown(0), e.awaitExit());
-            List<Long> values = e.reports().stream().map(PowerDevice.Report::value).collect(Collectors.toList());
+            List<Long> values = e.reports().stream().map(HypercallPorts.Report::value).collect(Collectors.toList());
             assertEquals(List.of(0xFFFFFFFFL, 0xFFFFFFFFL), values);
             assertEquals(4, e.unclaimedAccesses());
         }
@@ -104,7 +99,7 @@ class EnclaveTest {
 
     @Test
     void spinningGuestIsStoppedByKicking() {
-        Enclave e = Enclave.boot(spec(TestGuests.SPIN, 2));
+        Enclave e = VmBuilder.boot(spec(TestGuests.SPIN, 2));
         try {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
             long start = System.nanoTime();
@@ -123,7 +118,7 @@ class EnclaveTest {
         String code = "baf8030000" + "b068ee" + "b069ee" + "b00aee" + "ba0105000031c0efebfe";
         Path log = dir.resolve("console.log");
         VmSpec s = new VmSpec(1, RAM, TestGuests.elf(code), true, log, 3, List.of(), MemoryBacking.ORDINARY);
-        try (Enclave e = Enclave.boot(s)) {
+        try (Enclave e = VmBuilder.boot(s)) {
             assertEquals(new EnclaveExit.CleanShutdown(0), e.awaitExit());
         }
         assertEquals("hi\n", Files.readString(log));
@@ -133,12 +128,12 @@ class EnclaveTest {
     void pinnedVcpuRunsOnItsCpu() {
         VmSpec s = new VmSpec(1, RAM, TestGuests.elf(TestGuests.EXIT_7), false, null, 3, List.of(1),
                 MemoryBacking.ORDINARY);
-        try (Enclave e = Enclave.boot(s)) {
+        try (Enclave e = VmBuilder.boot(s)) {
             assertEquals(new EnclaveExit.CleanShutdown(7), e.awaitExit());
         }
         VmSpec bad = new VmSpec(1, RAM, TestGuests.elf(TestGuests.EXIT_7), false, null, 3, List.of(1000),
                 MemoryBacking.ORDINARY);
-        try (Enclave e = Enclave.boot(bad)) {
+        try (Enclave e = VmBuilder.boot(bad)) {
             EnclaveExit.Failed f = assertInstanceOf(EnclaveExit.Failed.class, e.awaitExit());
             assertTrue(f.reason().contains("host CPU 1000"), f.reason());
         }
@@ -146,7 +141,7 @@ class EnclaveTest {
 
     @Test
     void closeIsIdempotentAndStopsARunningGuest() {
-        Enclave e = Enclave.boot(spec(TestGuests.SPIN, 1));
+        Enclave e = VmBuilder.boot(spec(TestGuests.SPIN, 1));
         assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
         e.close();
         e.close();
@@ -155,7 +150,7 @@ class EnclaveTest {
 
     @Test
     void onExitRunsOnceAndMayCloseTheEnclave() throws Exception {
-        Enclave e = Enclave.boot(spec(TestGuests.EXIT_7, 1));
+        Enclave e = VmBuilder.boot(spec(TestGuests.EXIT_7, 1));
         java.util.concurrent.CompletableFuture<EnclaveExit> seen = new java.util.concurrent.CompletableFuture<>();
         java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
         e.onExit(x -> {

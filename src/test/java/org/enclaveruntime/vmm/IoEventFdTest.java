@@ -1,5 +1,6 @@
 package org.enclaveruntime.vmm;
 
+import org.enclaveruntime.testing.RequiresKvm;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -13,20 +14,17 @@ import org.enclaveruntime.memory.GuestMemory;
 import org.enclaveruntime.memory.MemoryBacking;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.util.HexFormat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** KVM_IOEVENTFD: NOTIFY writes are absorbed by the kernel and counted in the eventfd, with no exit. */
+@RequiresKvm
 class IoEventFdTest {
     private static final int WRITES = 1000;
 
     @Test
     void notifyWritesSignalTheEventFdWithoutExiting() {
-        assumeTrue(Files.exists(Kvm.DEVICE), "SKIPPED: /dev/kvm does not exist on this host");
         long ram = 16L << 20;
         // mov $0x504,%edx; mov $WRITES,%ecx; 1: out %eax,(%dx); dec %ecx; jnz 1b; mov $0x501,%edx; out %eax,(%dx)
         String code = "ba04050000" + "b9e8030000" + "ef" + "ffc9" + "75fb" + "ba01050000ef" + "ebfe";
@@ -46,7 +44,7 @@ class IoEventFdTest {
             vm.addPortEventFd(0x504, 4, efd);
             try (KvmVcpu vcpu = vm.createVcpu(0)) {
                 vcpu.setCpuid(kvm.supportedCpuid());
-                Enclave.setEntryState(vcpu, elf.entry(), ram);
+                VmBuilder.setEntryState(vcpu, elf.entry(), ram);
                 int notifyExits = 0;
                 while (true) {
                     assertTrue(vcpu.run());

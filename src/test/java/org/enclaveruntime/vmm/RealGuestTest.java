@@ -1,8 +1,8 @@
 package org.enclaveruntime.vmm;
 
-import org.enclaveruntime.devices.PowerDevice;
+import org.enclaveruntime.testing.RequiresKvm;
+import org.enclaveruntime.devices.HypercallPorts;
 import org.enclaveruntime.memory.MemoryBacking;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,17 +18,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The enclave runtime and the test guests of src/guest (built into target/guest) on the real /dev/kvm. */
+@RequiresKvm
 class RealGuestTest {
     private static final long RAM = 128L << 20;
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
-
-    @BeforeAll
-    static void needKvm() {
-        assumeTrue(Files.exists(Path.of("/dev/kvm")), "SKIPPED: /dev/kvm does not exist on this host");
-    }
 
     private static VmSpec spec(String guest, int vcpus, boolean debug, Path console) {
         byte[] elf = TestGuests.built(guest);
@@ -37,13 +32,13 @@ class RealGuestTest {
     }
 
     private static List<Long> reportsOf(Enclave e, int vcpu) {
-        return e.reports().stream().filter(r -> r.vcpu() == vcpu).map(PowerDevice.Report::value)
+        return e.reports().stream().filter(r -> r.vcpu() == vcpu).map(HypercallPorts.Report::value)
                 .collect(Collectors.toList());
     }
 
     @Test
     void demoRuntimeBecomesReadyAndStopsOnRequest() {
-        try (Enclave e = Enclave.boot(spec("runtime.elf", 1, false, null))) {
+        try (Enclave e = VmBuilder.boot(spec("runtime.elf", 1, false, null))) {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
             assertEquals(new EnclaveExit.Stopped(false), e.shutdown(Duration.ofSeconds(5)));
         }
@@ -51,9 +46,9 @@ class RealGuestTest {
 
     @Test
     void twoVcpusEachReportTheirIndex() {
-        try (Enclave e = Enclave.boot(spec("runtime.elf", 2, false, null))) {
+        try (Enclave e = VmBuilder.boot(spec("runtime.elf", 2, false, null))) {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
-            Set<Long> values = e.reports().stream().map(PowerDevice.Report::value).collect(Collectors.toSet());
+            Set<Long> values = e.reports().stream().map(HypercallPorts.Report::value).collect(Collectors.toSet());
             assertEquals(Set.of(0L, 1L), values);
             e.reports().forEach(r -> assertEquals(r.vcpu(), r.value(), r.toString()));
             assertEquals(new EnclaveExit.Stopped(false), e.shutdown(Duration.ofSeconds(5)));
@@ -64,13 +59,13 @@ class RealGuestTest {
     @Test
     void debugConsoleGoesToTheLogAndOnlyThen(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("console.log");
-        try (Enclave e = Enclave.boot(spec("runtime.elf", 1, true, log))) {
+        try (Enclave e = VmBuilder.boot(spec("runtime.elf", 1, true, log))) {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
             e.shutdown(Duration.ofSeconds(5));
         }
         assertFalse(Files.readString(log).isBlank(), "the runtime prints a banner in debug mode");
         Path quiet = dir.resolve("quiet.log");
-        try (Enclave e = Enclave.boot(spec("runtime.elf", 1, false, quiet))) {
+        try (Enclave e = VmBuilder.boot(spec("runtime.elf", 1, false, quiet))) {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
             e.shutdown(Duration.ofSeconds(5));
         }
@@ -79,7 +74,7 @@ class RealGuestTest {
 
     @Test
     void tripleFaultCrashesWithRegisters() {
-        try (Enclave e = Enclave.boot(spec("test-triple-fault.elf", 1, false, null))) {
+        try (Enclave e = VmBuilder.boot(spec("test-triple-fault.elf", 1, false, null))) {
             EnclaveExit.Crashed c = assertInstanceOf(EnclaveExit.Crashed.class, e.awaitExit());
             assertEquals("triple fault", c.reason());
             assertEquals(0, c.vcpu());
@@ -89,7 +84,7 @@ class RealGuestTest {
 
     @Test
     void unclaimedAccessesReadAllOnesAndTheEnclaveGoesOn() {
-        try (Enclave e = Enclave.boot(spec("test-unclaimed.elf", 1, false, null))) {
+        try (Enclave e = VmBuilder.boot(spec("test-unclaimed.elf", 1, false, null))) {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
             assertEquals(List.of(0L, 0xFFFFFFFFL, 0xFFFFFFFFL), reportsOf(e, 0));
             assertTrue(e.unclaimedAccesses() >= 4, "unclaimed accesses: " + e.unclaimedAccesses());
@@ -99,7 +94,7 @@ class RealGuestTest {
 
     @Test
     void spinningGuestStillStops() {
-        try (Enclave e = Enclave.boot(spec("test-spin.elf", 2, false, null))) {
+        try (Enclave e = VmBuilder.boot(spec("test-spin.elf", 2, false, null))) {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
             long start = System.nanoTime();
             assertEquals(new EnclaveExit.Stopped(true), e.shutdown(Duration.ofMillis(200)));
@@ -111,7 +106,7 @@ class RealGuestTest {
 
     @Test
     void panicCarriesItsMessage() {
-        try (Enclave e = Enclave.boot(spec("test-panic.elf", 1, false, null))) {
+        try (Enclave e = VmBuilder.boot(spec("test-panic.elf", 1, false, null))) {
             EnclaveExit.Panicked p = assertInstanceOf(EnclaveExit.Panicked.class, e.awaitExit());
             assertTrue(p.message().contains("test panic: requested by test-panic on vcpu 0"), p.message());
         }
@@ -119,7 +114,7 @@ class RealGuestTest {
 
     @Test
     void exitCodeSeven() {
-        try (Enclave e = Enclave.boot(spec("test-exit.elf", 1, false, null))) {
+        try (Enclave e = VmBuilder.boot(spec("test-exit.elf", 1, false, null))) {
             assertEquals(new EnclaveExit.CleanShutdown(7), e.awaitExit());
         }
     }

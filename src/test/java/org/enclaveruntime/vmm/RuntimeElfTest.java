@@ -67,7 +67,7 @@ class RuntimeElfTest {
     @Test
     void bootRefusesABadImageAndInvalidSettings() {
         var backing = org.enclaveruntime.memory.MemoryBacking.ORDINARY;
-        EnclaveException e = assertThrows(EnclaveException.class, () -> Enclave.boot(new VmSpec(1, 16L << 20,
+        EnclaveException e = assertThrows(EnclaveException.class, () -> VmBuilder.boot(new VmSpec(1, 16L << 20,
                 new byte[3], false, null, 3, java.util.List.of(), backing)));
         assertEquals(VmmErrors.INVALID_RUNTIME_ELF, e.code());
         byte[] elf = TestGuests.elf(TestGuests.EXIT_7);
@@ -78,7 +78,7 @@ class RuntimeElfTest {
                 new VmSpec(2, 16L << 20, elf, false, null, 3, java.util.List.of(0), backing),
                 new VmSpec(1, 16L << 20, elf, false, null, 3, java.util.List.of(-1), backing),
                 new VmSpec(1, 1L << 40, elf, false, null, 3, java.util.List.of(), backing)}) {
-            EnclaveException x = assertThrows(EnclaveException.class, () -> Enclave.boot(bad), bad.toString());
+            EnclaveException x = assertThrows(EnclaveException.class, () -> VmBuilder.boot(bad), bad.toString());
             assertEquals(VmmErrors.INVALID_VM_SPEC, x.code(), x.getMessage());
         }
     }

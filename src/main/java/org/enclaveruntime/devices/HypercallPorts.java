@@ -12,8 +12,8 @@ import java.util.List;
  * The power and status ports of docs/guest-abi.md (0x500..0x505): READY, SHUTDOWN with an exit code, PANIC
  * with a message in guest memory, WAIT (idle), NOTIFY (normally absorbed by an ioeventfd) and REPORT.
  */
-public final class PowerDevice implements BusDevice {
-    private static final Logger LOG = LoggerFactory.getLogger(PowerDevice.class);
+public final class HypercallPorts implements BusDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(HypercallPorts.class);
 
     public static final int BASE = 0x500;
     public static final int PORTS = 6;
@@ -25,14 +25,14 @@ public final class PowerDevice implements BusDevice {
     public static final int REPORTS_KEPT = 256;
 
     private final GuestMemory memory;
-    private final PowerListener listener;
+    private final HypercallListener listener;
     private final List<Report> reports = new ArrayList<>();
 
     /** A REPORT write: the value a vCPU recorded. */
     public record Report(int vcpu, long value) {
     }
 
-    public PowerDevice(GuestMemory memory, PowerListener listener) {
+    public HypercallPorts(GuestMemory memory, HypercallListener listener) {
         this.memory = memory;
         this.listener = listener;
     }

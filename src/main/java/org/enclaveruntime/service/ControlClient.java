@@ -1,4 +1,4 @@
-package org.enclaveruntime.vmm;
+package org.enclaveruntime.service;
 
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.state.StateErrors;

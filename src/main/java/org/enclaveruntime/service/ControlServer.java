@@ -1,4 +1,4 @@
-package org.enclaveruntime.vmm;
+package org.enclaveruntime.service;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

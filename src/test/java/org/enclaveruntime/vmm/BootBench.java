@@ -19,7 +19,7 @@ import java.util.List;
  * 10 more boots in the same JVM, the shutdown time, the VMM's resident memory without guest RAM, and the
  * cost of one port exit dispatched through the Java VMM.
  *
- * <pre>java -cp target/enclavectl.jar org.enclaveruntime.vmm.BootBench [runtime.elf]</pre>
+ * <pre>java -cp target/enclavectl.jar:target/test-classes org.enclaveruntime.vmm.BootBench [runtime.elf]</pre>
  */
 public final class BootBench {
     private static final long RAM = 128L << 20;
@@ -44,7 +44,7 @@ public final class BootBench {
         VmSpec spec = new VmSpec(1, RAM, elf, false, null, 3, List.of(), MemoryBacking.ORDINARY);
 
         long bootCall = System.nanoTime();
-        Enclave first = Enclave.boot(spec);
+        Enclave first = VmBuilder.boot(spec);
         ReadyResult r = first.awaitReady(Duration.ofSeconds(10));
         long readyAt = System.nanoTime();
         long uptimeMs = ManagementFactory.getRuntimeMXBean().getUptime();
@@ -64,7 +64,7 @@ public final class BootBench {
         long rssShmem = 0;
         for (int i = 0; i < BOOTS; i++) {
             long start = System.nanoTime();
-            Enclave e = Enclave.boot(spec);
+            Enclave e = VmBuilder.boot(spec);
             ReadyResult ready = e.awaitReady(Duration.ofSeconds(10));
             boots.add((System.nanoTime() - start) / 1e6);
             if (!(ready instanceof ReadyResult.Ready)) {
@@ -110,7 +110,7 @@ public final class BootBench {
                 + "ebfe";                                          // spin
         byte[] elf = TestElf.of(HexFormat.of().parseHex(code));
         VmSpec spec = new VmSpec(1, 16L << 20, elf, false, null, 3, List.of(), MemoryBacking.ORDINARY);
-        try (Enclave e = Enclave.boot(spec)) {
+        try (Enclave e = VmBuilder.boot(spec)) {
             e.awaitReady(Duration.ofSeconds(10));
             long start = System.nanoTime();
             Thread vcpu = e.vcpuThreads().get(0);

@@ -11,10 +11,10 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class PowerDeviceTest {
+class HypercallPortsTest {
     private static final long SIZE = 2L << 20;
 
-    static final class Events implements PowerListener {
+    static final class Events implements HypercallListener {
         final List<String> seen = new ArrayList<>();
 
         @Override
@@ -42,7 +42,7 @@ class PowerDeviceTest {
     void portsMapToEvents() {
         try (GuestMemory m = GuestMemory.create(SIZE, MemoryBacking.ORDINARY)) {
             Events events = new Events();
-            PowerDevice power = new PowerDevice(m, events);
+            HypercallPorts power = new HypercallPorts(m, events);
             byte[] msg = "bad\tthing\u001b[2J\0ignored".getBytes(StandardCharsets.ISO_8859_1);
             m.write(0x4000, msg, 0, msg.length);
             power.write(0, 0, 4, 1);
@@ -51,19 +51,19 @@ class PowerDeviceTest {
             power.write(0, 2, 4, 0x4000);
             power.write(0, 1, 4, 3);
             assertEquals(List.of("ready 0", "idle 1", "panic bad\\x09thing\\x1b[2J", "shutdown 3"), events.seen);
-            assertEquals(List.of(new PowerDevice.Report(1, 77)), power.reports());
+            assertEquals(List.of(new HypercallPorts.Report(1, 77)), power.reports());
         }
     }
 
     @Test
     void panicMessageIsCappedAndStaysInsideRam() {
         try (GuestMemory m = GuestMemory.create(SIZE, MemoryBacking.ORDINARY)) {
-            PowerDevice power = new PowerDevice(m, new Events());
+            HypercallPorts power = new HypercallPorts(m, new Events());
             byte[] a = new byte[2000];
             java.util.Arrays.fill(a, (byte) 'a');
             m.write(0x1000, a, 0, a.length);
             String capped = power.panicMessage(0x1000);
-            assertEquals("a".repeat(PowerDevice.PANIC_MESSAGE_MAX) + " [truncated]", capped);
+            assertEquals("a".repeat(HypercallPorts.PANIC_MESSAGE_MAX) + " [truncated]", capped);
             m.write(SIZE - 3, a, 0, 3);
             assertEquals("aaa [truncated]", power.panicMessage(SIZE - 3));
             assertTrue(power.panicMessage(SIZE).contains("outside guest RAM"));
@@ -74,11 +74,11 @@ class PowerDeviceTest {
     @Test
     void reportsAreBounded() {
         try (GuestMemory m = GuestMemory.create(SIZE, MemoryBacking.ORDINARY)) {
-            PowerDevice power = new PowerDevice(m, new Events());
-            for (int i = 0; i < PowerDevice.REPORTS_KEPT + 10; i++) {
+            HypercallPorts power = new HypercallPorts(m, new Events());
+            for (int i = 0; i < HypercallPorts.REPORTS_KEPT + 10; i++) {
                 power.write(0, 5, 4, i);
             }
-            assertEquals(PowerDevice.REPORTS_KEPT, power.reports().size());
+            assertEquals(HypercallPorts.REPORTS_KEPT, power.reports().size());
             assertEquals(10, power.reports().get(0).value());
         }
     }

@@ -1,4 +1,4 @@
-package org.enclaveruntime.vmm;
+package org.enclaveruntime.service;
 
 import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.ExitStatus;

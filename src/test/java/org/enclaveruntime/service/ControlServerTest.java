@@ -1,4 +1,4 @@
-package org.enclaveruntime.vmm;
+package org.enclaveruntime.service;
 
 import org.enclaveruntime.errors.EnclaveException;
 import org.junit.jupiter.api.Test;
@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The control socket over a real Unix socket, with well- and ill-behaved peers. */
 class ControlServerTest {

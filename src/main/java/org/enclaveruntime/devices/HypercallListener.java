@@ -1,7 +1,7 @@
 package org.enclaveruntime.devices;
 
 /** What the power/status device tells the VMM. Called on the vCPU thread that wrote the port. */
-public interface PowerListener {
+public interface HypercallListener {
     /** The boot vCPU reported READY. */
     void ready(int vcpu);
 

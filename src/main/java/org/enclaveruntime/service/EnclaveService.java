@@ -1,8 +1,13 @@
-package org.enclaveruntime.vmm;
+package org.enclaveruntime.service;
 
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.GeneralErrors;
 import org.enclaveruntime.state.EnclaveLock;
+import org.enclaveruntime.vmm.Enclave;
+import org.enclaveruntime.vmm.EnclaveExit;
+import org.enclaveruntime.vmm.ReadyResult;
+import org.enclaveruntime.vmm.VmBuilder;
+import org.enclaveruntime.vmm.VmSpec;
 import org.enclaveruntime.state.EnclaveState;
 import org.enclaveruntime.state.ErrorRecord;
 import org.enclaveruntime.state.RunDirectory;
@@ -131,7 +136,7 @@ public final class EnclaveService {
             }
             requireNoStop();
             events.progress("booting " + vm.vcpuCount() + " vCPU(s), " + (vm.memoryBytes() >> 20) + " MiB");
-            enclave = Enclave.boot(vm);
+            enclave = VmBuilder.boot(vm);
             if (stopRequested) {
                 enclave.shutdown(Duration.ZERO); // the stop came while the VM was being built
             }

@@ -1,4 +1,4 @@
-package org.enclaveruntime.vmm;
+package org.enclaveruntime.service;
 
 /**
  * The control socket's protocol, run_dir/control.sock (mode 0600, root only): one request line, one reply

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Benchmark, not a test: `java -cp target/enclavectl.jar org.enclaveruntime.cli.ImageVerifyBench [DIR]`.
+ * Benchmark, not a test: `java -cp target/enclavectl.jar:target/test-classes org.enclaveruntime.cli.ImageVerifyBench [DIR]`.
  * Builds and signs a 64 MiB image (32 MiB random runtime payload, 32 MiB random initrd), then times
  * `image describe` and `image verify --cert` (in-process, and as a fresh `java -jar` process) next to
  * `sha384sum` of the same file. Median of 5 after one warm-up; the file is in the page cache for all.
