@@ -176,11 +176,9 @@ public final class ImageBuilder {
         int memory;
         if (memoryMib == null) {
             memory = (int) Math.max(DEFAULT_MEMORY_MIB, (neededMib + 1) & ~1L);
-        } else if (memoryMib < neededMib) {
-            throw new EnclaveException(ImageErrors.DOES_NOT_FIT, "--memory " + memoryMib + " MiB is too small: the "
-                    + "runtime ends at 0x" + Long.toHexString(elf.imageEnd()) + " and " + vcpuCount + " vCPU stacks "
-                    + "of 64 KiB follow, so at least " + neededMib + " MiB are needed");
         } else {
+            long bytes = (long) memoryMib << 20;
+            elf.requireFits(bytes, bytes - EnclaveImage.STACK_PER_VCPU * vcpuCount);
             memory = memoryMib;
         }
         if (memory > ImageHeader.MAX_MEMORY_MIB) {
