@@ -97,8 +97,10 @@ public final class ImageBuilder {
 
     /** Records a build time; null leaves the image timestamp-free. */
     public ImageBuilder sourceDateEpoch(Long secondsSinceEpoch) {
-        if (secondsSinceEpoch != null && secondsSinceEpoch < 0) {
-            throw input("SOURCE_DATE_EPOCH " + secondsSinceEpoch + " is negative");
+        boolean representable = secondsSinceEpoch == null
+                || (secondsSinceEpoch >= 0 && secondsSinceEpoch <= Instant.MAX.getEpochSecond());
+        if (!representable) {
+            throw input("SOURCE_DATE_EPOCH " + secondsSinceEpoch + " is negative or beyond the year 1000000000");
         }
         sourceDateEpoch = secondsSinceEpoch;
         return this;

@@ -14,10 +14,10 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -153,18 +153,12 @@ class RuntimeElfDifferentialTest {
         }
     }
 
-    /** An image with this runtime, built as docs/image-format.md says, without the builder's checks. */
+    /** An image with this runtime and the metadata that describes it, without the builder's checks. */
     static byte[] image(byte[] elf) {
-        Sha384 hash = Sha384.digest(elf);
         byte[] metadata = new ImageMetadata(ImageMetadata.FORMAT, "differential", "1", "test", null, null,
-                List.of(new ImageMetadata.BuildInput("RUNTIME", "runtime.elf", elf.length, hash.hex()))).toJson();
-        Map<SectionType, ByteBuffer> contents = new EnumMap<>(SectionType.class);
-        contents.put(SectionType.RUNTIME, ByteBuffer.wrap(elf));
-        contents.put(SectionType.METADATA, ByteBuffer.wrap(metadata));
-        ImageHeader header = ImageHeader.place(1, 64, List.of(
-                new ImageHeader.Planned(SectionType.RUNTIME, elf.length, hash),
-                new ImageHeader.Planned(SectionType.METADATA, metadata.length, Sha384.digest(metadata))));
-        return ImageWriter.toBytes(header, contents);
+                List.of(new ImageMetadata.BuildInput("RUNTIME", "runtime.elf", elf.length, Sha384.digest(elf).hex())))
+                .toJson();
+        return RawImage.assemble(new TreeMap<>(Map.of(SectionType.RUNTIME, elf, SectionType.METADATA, metadata)));
     }
 
     private static byte[] patched(Consumer<ByteBuffer> patch) {
