@@ -20,9 +20,15 @@ public final class RuntimeElf {
     private static final int ET_EXEC = 2;
     private static final int EM_X86_64 = 62;
     private static final int PT_LOAD = 1;
+    private static final int PF_X = 1;
+    private static final int PF_W = 2;
+    private static final long PAGE = 0x1000;
 
-    /** A PT_LOAD segment: file bytes [offset, offset+fileSize) at gpa, zero-filled up to memSize. */
-    public record Segment(long gpa, long offset, long fileSize, long memSize) {
+    /**
+     * A PT_LOAD segment: file bytes [offset, offset+fileSize) at gpa, zero-filled up to memSize; flags are its
+     * p_flags (PF_X 1, PF_W 2, PF_R 4), which decide its pages' protection.
+     */
+    public record Segment(long gpa, long offset, long fileSize, long memSize, int flags) {
         long end() {
             return gpa + memSize;
         }
@@ -108,6 +114,7 @@ public final class RuntimeElf {
             long paddr = b.getLong(p + 24);
             long filesz = b.getLong(p + 32);
             long memsz = b.getLong(p + 40);
+            int flags = b.getInt(p + 4);
             String which = "PT_LOAD segment " + i;
             if (memsz == 0 && filesz == 0) {
                 continue; // GNU ld may emit an empty segment at p_paddr 0: nothing to load
@@ -128,16 +135,29 @@ public final class RuntimeElf {
                         + ") is outside the loadable guest range [0x" + Long.toHexString(lowest) + ", 0x"
                         + Long.toHexString(limit) + ") (above 1 MiB, below the vCPU stacks)");
             }
-            segments.add(new Segment(paddr, offset, filesz, memsz));
+            if ((flags & PF_W) != 0 && (flags & PF_X) != 0) {
+                throw bad(which + ": p_flags 0x" + Integer.toHexString(flags) + " make it writable and executable;"
+                        + " the runtime's pages are W^X: link code and data into separate segments");
+            }
+            segments.add(new Segment(paddr, offset, filesz, memsz, flags));
         }
         if (segments.isEmpty()) {
             throw bad("no PT_LOAD segment");
         }
         segments.sort(Comparator.comparingLong(Segment::gpa));
         for (int i = 1; i < segments.size(); i++) {
-            if (segments.get(i).gpa() < segments.get(i - 1).end()) {
-                throw bad("PT_LOAD segments at 0x" + Long.toHexString(segments.get(i - 1).gpa()) + " and 0x"
-                        + Long.toHexString(segments.get(i).gpa()) + " overlap");
+            Segment below = segments.get(i - 1);
+            Segment above = segments.get(i);
+            if (above.gpa() < below.end()) {
+                throw bad("PT_LOAD segments at 0x" + Long.toHexString(below.gpa()) + " and 0x"
+                        + Long.toHexString(above.gpa()) + " overlap");
+            }
+            boolean sharePage = (above.gpa() & -PAGE) < below.end();
+            int shared = below.flags() | above.flags();
+            if (sharePage && (shared & PF_W) != 0 && (shared & PF_X) != 0) {
+                throw bad("PT_LOAD segments at 0x" + Long.toHexString(below.gpa()) + " and 0x"
+                        + Long.toHexString(above.gpa()) + " share a 4 KiB page that would be writable and"
+                        + " executable; the runtime's pages are W^X: start the writable segment on a new page");
             }
         }
         boolean entryLoaded = segments.stream().anyMatch(s -> entry >= s.gpa() && entry < s.end());

@@ -62,6 +62,29 @@ class RuntimeElfTest {
         refused(patched(b -> b.putLong(64 + 40, Long.MAX_VALUE)), "outside the loadable");
         refused(patched(b -> b.putLong(64 + 16, -4096L).putLong(64 + 24, -4096L)), "outside the loadable");
         refused(patched(b -> b.putLong(24, LOW + 0x5000)), "entry point");
+        refused(patched(b -> b.putInt(64 + 4, 7)), "writable and executable");
+    }
+
+    @Test
+    void keepsEachSegmentsFlagsAndRefusesAPageThatWouldBeWritableAndExecutable() {
+        assertEquals(5, RuntimeElf.parse(good(), LOW, LIMIT).segments().get(0).flags());
+        refused(twoSegments(LOW + 0x800), "share a 4 KiB page that would be writable and executable");
+        RuntimeElf apart = RuntimeElf.parse(twoSegments(LOW + 0x1000), LOW, LIMIT);
+        assertEquals(java.util.List.of(5, 6), apart.segments().stream().map(RuntimeElf.Segment::flags).toList());
+    }
+
+    /** R+X code at LOW and R+W data at {@code dataGpa}, 0x100 bytes each. */
+    private static byte[] twoSegments(long dataGpa) {
+        ByteBuffer b = ByteBuffer.allocate(64 + 2 * 56 + 0x200).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {0x7f, 'E', 'L', 'F', 2, 1, 1, 0});
+        b.position(16);
+        b.putShort((short) 2).putShort((short) 62).putInt(1).putLong(LOW).putLong(64).putLong(0);
+        b.putInt(0).putShort((short) 64).putShort((short) 56).putShort((short) 2);
+        b.putShort((short) 64).putShort((short) 0).putShort((short) 0);
+        b.putInt(1).putInt(5).putLong(176).putLong(LOW).putLong(LOW).putLong(0x100).putLong(0x100).putLong(0x1000);
+        b.putInt(1).putInt(6).putLong(176 + 0x100).putLong(dataGpa).putLong(dataGpa).putLong(0x100).putLong(0x100)
+                .putLong(0x1000);
+        return b.array();
     }
 
     @Test
