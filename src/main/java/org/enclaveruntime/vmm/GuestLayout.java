@@ -55,7 +55,9 @@ public final class GuestLayout {
     public static final int BOOT_INFO_DEVICE_COUNT_OFFSET = 44;
     public static final int BOOT_INFO_DEVICES_OFFSET = 48;
     public static final int BOOT_INFO_DEVICE_SIZE = 16;
+    public static final int BOOT_INFO_DEVICE_TYPE_OFFSET = 0;
     public static final int BOOT_INFO_DEVICE_MMIO_GPA_OFFSET = 8;
+    public static final int DEVICE_TYPE_VSOCK = 1;
     public static final int BOOT_INFO_MAX_DEVICES = 16;
     public static final int DEVICE_SLOT_SIZE = 0x1000;
     public static final int UNCLAIMED_PAGE_OFFSET = 0x1FF000;
