@@ -8,15 +8,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Fixed guest-physical addresses (identity mapped, so also the virtual addresses). */
-#define ABI_GDT_GPA          0x1000u
-#define ABI_BOOT_INFO_GPA    0x8000u
-#define ABI_CONTROL_GPA      0x9000u
-#define ABI_PAGE_TABLES_GPA  0x10000u
-#define ABI_IMAGE_GPA        0x100000u
+/*
+ * Fixed guest-physical addresses (identity mapped, so also the virtual addresses). Only boot info
+ * (read-only) and the control page are readable from ring 3; the rest are the VMM's, supervisor-only.
+ */
+#define ABI_GDT_GPA           0x1000u
+#define ABI_IDT_GPA           0x3000u
+#define ABI_FAULT_STUB_GPA    0x4000u
+#define ABI_BOOT_INFO_GPA     0x8000u
+#define ABI_CONTROL_GPA       0x9000u
+#define ABI_PAGE_TABLES_GPA   0x10000u
+#define ABI_PAGE_TABLES_END   0x80000u
+#define ABI_TSS_GPA           0x80000u    /* vCPU i's TSS at ABI_TSS_GPA + i * ABI_TSS_STRIDE */
+#define ABI_TSS_STRIDE        128u
+#define ABI_IO_BITMAP_GPA     0x88000u    /* shared by every TSS */
+#define ABI_FAULT_STACKS_GPA  0x90000u    /* vCPU i's fault stack: ABI_FAULT_STACK_SIZE bytes from here + i * size */
+#define ABI_FAULT_STACK_SIZE  0x400u
+#define ABI_IMAGE_GPA         0x100000u
+
+/* vCPU stacks: slot i is [ram_size - (i+1) * ABI_STACK_SLOT_SIZE, ram_size - i * ABI_STACK_SLOT_SIZE); its lowest page is a guard. */
+#define ABI_STACK_SLOT_SIZE   0x10000u
+#define ABI_STACK_GUARD_SIZE  0x1000u
+
+/* GDT selectors; vCPU i's TSS is ABI_SELECTOR_TSS + 16 * i. The runtime never loads any of them. */
+#define ABI_SELECTOR_CODE0    0x08u
+#define ABI_SELECTOR_DATA0    0x10u
+#define ABI_SELECTOR_CODE3    0x1bu
+#define ABI_SELECTOR_DATA3    0x23u
+#define ABI_SELECTOR_TSS      0x28u
 
 #define ABI_BOOT_INFO_MAGIC    0x45434C56u   /* "VLCE" in memory */
-#define ABI_BOOT_INFO_VERSION  1u
+#define ABI_BOOT_INFO_VERSION  2u
 #define ABI_BOOT_FLAG_DEBUG    (1u << 0)
 #define ABI_MAX_DEVICES        16u
 #define ABI_DEVICE_VSOCK       1u
@@ -34,6 +56,7 @@
 #define PORT_WAIT      0x503u
 #define PORT_NOTIFY    0x504u
 #define PORT_REPORT    0x505u
+#define PORT_FAULT     0x506u   /* the VMM's fault stub only; the runtime never writes it */
 
 #define STATUS_READY   1u
 #define PANIC_MESSAGE_MAX 512u   /* bytes the VMM reads at most, NUL included */

@@ -13,4 +13,10 @@ public interface HypercallListener {
 
     /** The guest is idle: block this vCPU's thread until there is work for it or shutdown is requested. */
     void idle(int vcpu);
+
+    /**
+     * The fault stub reported a CPU exception with this vector (its frame is in guest memory); the vCPU
+     * should stop running.
+     */
+    void fault(int vcpu, long vector);
 }

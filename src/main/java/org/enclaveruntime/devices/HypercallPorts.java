@@ -9,16 +9,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The power and status ports of docs/guest-abi.md (0x500..0x505): READY, SHUTDOWN with an exit code, PANIC
- * with a message in guest memory, WAIT (idle), NOTIFY (normally absorbed by an ioeventfd) and REPORT.
+ * The power and status ports of docs/guest-abi.md (0x500..0x506): READY, SHUTDOWN with an exit code, PANIC
+ * with a message in guest memory, WAIT (idle), NOTIFY (normally absorbed by an ioeventfd), REPORT, and
+ * FAULT, which only the VMM's ring-0 fault stub writes.
  */
 public final class HypercallPorts implements BusDevice {
     private static final Logger LOG = LoggerFactory.getLogger(HypercallPorts.class);
 
     public static final int BASE = 0x500;
-    public static final int PORTS = 6;
-    private static final int STATUS = 0, SHUTDOWN = 1, PANIC = 2, WAIT = 3, NOTIFY = 4, REPORT = 5;
-    private static final int STATUS_READY = 1;
+    public static final int PORTS = 7;
+    /** Offsets from {@link #BASE}. */
+    public static final int STATUS = 0, SHUTDOWN = 1, PANIC = 2, WAIT = 3, NOTIFY = 4, REPORT = 5, FAULT = 6;
+    public static final int STATUS_READY = 1;
     /** Bytes of a panic message read at most, its NUL included. */
     public static final int PANIC_MESSAGE_MAX = 512;
     /** REPORT values kept for tests and status; older ones are dropped. */
@@ -67,6 +69,9 @@ public final class HypercallPorts implements BusDevice {
                 break;
             case REPORT:
                 record(vcpu, value);
+                break;
+            case FAULT:
+                listener.fault(vcpu, value);
                 break;
             default:
                 break;

@@ -9,8 +9,8 @@ import java.io.OutputStream;
 /**
  * An 8250-compatible UART (COM1 at 0x3F8, eight registers). The guest only transmits: every byte written
  * to THR goes to the sink, and THR is always empty, so polling LSR never waits. There is no receive path
- * and no interrupt (the guest has no IDT). Divisor latch, LCR, MCR, IER and the scratch register keep what
- * the guest writes, so a driver that probes the UART finds one.
+ * and no interrupt (the guest's IDT has only exception gates). Divisor latch, LCR, MCR, IER and the
+ * scratch register keep what the guest writes, so a driver that probes the UART finds one.
  */
 public final class Serial8250 implements BusDevice, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Serial8250.class);

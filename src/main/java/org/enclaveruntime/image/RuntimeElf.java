@@ -237,6 +237,10 @@ public final class RuntimeElf {
             throw bad(what, "has " + name + " with p_flags 0x" + Integer.toHexString(flags)
                     + ": only R (4), W (2) and X (1) are allowed");
         }
+        if ((flags & 3) == 3) {
+            throw bad(what, "has " + name + " with p_flags 0x" + Integer.toHexString(flags) + ", writable and "
+                    + "executable; the runtime's pages are W^X: link code and data into separate segments");
+        }
         if (Long.compareUnsigned(filesz, memsz) > 0) {
             throw bad(what, "has " + name + " with p_filesz " + Long.toUnsignedString(filesz)
                     + " larger than p_memsz " + Long.toUnsignedString(memsz));

@@ -311,7 +311,7 @@ public final class EnclaveService {
                 + launch.bootTimeout().toMillis() + " ms");
     }
 
-    /** How an ending reads in a status line or an error message: "crashed: triple fault on vCPU 0". */
+    /** How an ending reads in a status line or an error message: "crashed: #PF page fault at rip=0x100000, cr2=0x0, ... on vCPU 0". */
     static String describe(EnclaveExit exit) {
         if (exit instanceof EnclaveExit.CleanShutdown clean) {
             return "shut down by itself with exit code " + clean.code();

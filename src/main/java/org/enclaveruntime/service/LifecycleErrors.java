@@ -25,15 +25,15 @@ public final class LifecycleErrors {
     public static final ErrorCode BOOT_FAILED = new ErrorCode("E452", ExitStatus.ENCLAVE,
             "the enclave failed while booting",
             "Start with --debug and read `enclavectl console`; check that the image is the one you meant.",
-            "The enclave ended before it reported READY: it crashed (a fault in the guest ends in a triple "
-                    + "fault, as there is no interrupt table), panicked with a message, or exited. The message "
-                    + "says which; log_dir/enclavectl.log has the registers of the failing vCPU.");
+            "The enclave ended before it reported READY: it crashed (a CPU fault in the guest, named with its "
+                    + "rip and cr2, or a triple fault), panicked with a message, or exited. The message says "
+                    + "which; log_dir/enclavectl.log has the registers of the failing vCPU.");
 
     public static final ErrorCode CRASHED = new ErrorCode("E453", ExitStatus.ENCLAVE,
             "the enclave crashed",
             "Read log_dir/enclavectl.log (registers of the failing vCPU) and, in debug mode, the console; "
                     + "then `enclavectl start` again.",
-            "The running enclave ended without being asked to: a fault (triple fault), a KVM error, or a "
+            "The running enclave ended without being asked to: a CPU fault (#PF, #GP, ...), a triple fault, a KVM error, or a "
                     + "panic of the enclave runtime. The VMM gave back its memory and CPUs and exited.");
 
     public static final ErrorCode STOP_TIMEOUT = new ErrorCode("E454", ExitStatus.ENCLAVE,

@@ -303,6 +303,21 @@ public final class Enclave implements AutoCloseable {
         }
 
         /**
+         * FAULT: the stub's frame names the exception. A write that did not come from the stub (ring 3 can
+         * write any port) finds no matching frame, since ring 3 cannot write the fault stack, and says so.
+         */
+        @Override
+        public void fault(int vcpu, long vector) {
+            GuestFault fault = GuestFault.read(memory, vcpu);
+            if (fault.isFromStub(vector)) {
+                crashed(vcpu, fault.describe(), fault.registers());
+            } else {
+                crashed(vcpu, "the guest wrote 0x" + Long.toHexString(vector) + " to the FAULT port outside the"
+                        + " fault stub", "(none: no fault frame)");
+            }
+        }
+
+        /**
          * WAIT. The guest checks the control page and then writes WAIT; a shutdown requested in between must
          * not be lost. LockSupport's permit gives that: shutdown() sets the flag and then unparks, so a park
          * after the unpark returns at once, and a park before it is woken.

@@ -13,7 +13,11 @@ public sealed interface EnclaveExit {
     record Stopped(boolean forced) implements EnclaveExit {
     }
 
-    /** KVM could not go on running a vCPU: triple fault, internal error, failed entry, unexpected exit. */
+    /**
+     * The guest faulted (reason names the exception, rip and cr2, e.g. "#PF page fault at rip=0x100000,
+     * cr2=0x0, ..."; registers are those at the fault) or KVM could not go on running a vCPU: triple fault,
+     * internal error, failed entry, unexpected exit.
+     */
     record Crashed(String reason, int vcpu, String registers) implements EnclaveExit {
     }
 

@@ -76,11 +76,7 @@ public final class VmBuilder {
         memory.registerWith(vm, 0);
 
         RuntimeLoader.load(elf, memory);
-        GuestLayout.writeGdt(memory);
-        GuestLayout.writeTss(memory);
-        GuestLayout.writePageTables(memory, spec.memoryBytes());
-        GuestLayout.writeBootInfo(memory, spec.vcpuCount(), spec.debug(), spec.memoryBytes(), elf.imageEnd(),
-                spec.cid());
+        GuestLayout.writeSystemArea(memory, spec.vcpuCount(), spec.debug(), spec.memoryBytes(), elf, spec.cid());
 
         Serial8250 serial = new Serial8250(openConsole(spec));
         resources.add(serial);
@@ -91,7 +87,7 @@ public final class VmBuilder {
             KvmVcpu vcpu = vm.createVcpu(i);
             resources.add(vcpu);
             vcpu.setCpuid(cpuidFor(cpuid, i));
-            setEntryState(vcpu, elf.entry(), spec.memoryBytes());
+            setEntryState(vcpu, spec.vcpuCount(), elf.entry(), spec.memoryBytes());
             vcpus.add(vcpu);
         }
         return new Enclave(spec, start, memory, serial, vcpus, resources);
@@ -169,8 +165,11 @@ public final class VmBuilder {
         return table;
     }
 
-    /** The entry state of docs/guest-abi.md: 64-bit mode at CPL 3, flat segments, TSS, stack, rdi/rsi. */
-    static void setEntryState(KvmVcpu vcpu, long entry, long ramSize) {
+    /**
+     * The entry state of docs/guest-abi.md: 64-bit mode at CPL 3, flat segments, this vCPU's TSS, the IDT of
+     * the fault stub, NX enabled, stack, rdi/rsi.
+     */
+    static void setEntryState(KvmVcpu vcpu, int vcpus, long entry, long ramSize) {
         KvmSregs s = new KvmSregs();
         vcpu.getSregs(s);
         KvmSregs.Segment code = new KvmSregs.Segment(0, 0xffffffff, GuestLayout.SELECTOR_CODE3, 11, 3, false, true);
@@ -179,13 +178,14 @@ public final class VmBuilder {
         for (int seg : new int[] {KvmAbi.Sregs.DS, KvmAbi.Sregs.ES, KvmAbi.Sregs.FS, KvmAbi.Sregs.GS, KvmAbi.Sregs.SS}) {
             s.setSegment(seg, data);
         }
-        s.setTable(KvmAbi.Sregs.GDT, GuestLayout.GDT_GPA, GuestLayout.GDT_LIMIT);
-        s.setTaskRegister(GuestLayout.TSS_GPA, GuestLayout.TSS_LIMIT, GuestLayout.SELECTOR_TSS);
-        s.setTable(KvmAbi.Sregs.IDT, 0, 0); // no IDT on purpose: any exception is a triple fault
-        s.set(KvmAbi.Sregs.CR0, 0x80050033L); // PE MP ET NE WP AM PG
-        s.set(KvmAbi.Sregs.CR3, 0x10000L);
+        int index = vcpu.index();
+        s.setTable(KvmAbi.Sregs.GDT, GuestLayout.GDT_GPA, GuestLayout.gdtLimit(vcpus));
+        s.setTaskRegister(GuestLayout.tss(index), GuestLayout.tssLimit(index), GuestLayout.tssSelector(index));
+        s.setTable(KvmAbi.Sregs.IDT, GuestLayout.IDT_GPA, GuestLayout.IDT_LIMIT);
+        s.set(KvmAbi.Sregs.CR0, 0x80050033L); // PE MP ET NE WP AM PG; WP: ring 0 honours read-only pages too
+        s.set(KvmAbi.Sregs.CR3, GuestLayout.PAGE_TABLES_GPA);
         s.set(KvmAbi.Sregs.CR4, 0x20L); // PAE
-        s.set(KvmAbi.Sregs.EFER, 0x500L); // LME LMA
+        s.set(KvmAbi.Sregs.EFER, 0xd00L); // LME LMA NXE
         vcpu.setSregs(s);
 
         KvmRegs r = new KvmRegs();

@@ -36,6 +36,11 @@ class HypercallPortsTest {
         public void idle(int vcpu) {
             seen.add("idle " + vcpu);
         }
+
+        @Override
+        public void fault(int vcpu, long vector) {
+            seen.add("fault " + vcpu + " " + vector);
+        }
     }
 
     @Test
@@ -49,8 +54,10 @@ class HypercallPortsTest {
             power.write(1, 5, 4, 77);
             power.write(1, 3, 4, 0);
             power.write(0, 2, 4, 0x4000);
+            power.write(1, 6, 4, 14);
             power.write(0, 1, 4, 3);
-            assertEquals(List.of("ready 0", "idle 1", "panic bad\\x09thing\\x1b[2J", "shutdown 3"), events.seen);
+            assertEquals(List.of("ready 0", "idle 1", "panic bad\\x09thing\\x1b[2J", "fault 1 14", "shutdown 3"),
+                    events.seen);
             assertEquals(List.of(new HypercallPorts.Report(1, 77)), power.reports());
         }
     }

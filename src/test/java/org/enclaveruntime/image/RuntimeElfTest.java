@@ -110,6 +110,8 @@ class RuntimeElfTest {
     @Test
     void refusesEveryBrokenSegmentRule() {
         refused(patched(b -> b.putInt(DATA + 4, 0x10006)), "p_flags 0x10006");
+        refused(patched(b -> b.putInt(DATA + 4, 7)), "writable and executable");
+        refused(patched(b -> b.putInt(TEXT + 4, 3)), "writable and executable");
         refused(patched(b -> b.putLong(DATA + 32, 0x2000)), "p_filesz 8192 larger than p_memsz 4160");
         refused(patched(b -> b.putLong(DATA + 32, -1)), "larger than p_memsz");
         refused(patched(b -> b.putLong(DATA + 32, TestElf.DATA_FILE_SIZE + 1)), "outside the file");

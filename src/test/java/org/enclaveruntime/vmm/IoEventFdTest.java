@@ -39,14 +39,11 @@ class IoEventFdTest {
              GuestMemory memory = GuestMemory.create(ram, MemoryBacking.ORDINARY)) {
             memory.registerWith(vm, 0);
             RuntimeLoader.load(elf, memory);
-            GuestLayout.writeGdt(memory);
-            GuestLayout.writeTss(memory);
-            GuestLayout.writePageTables(memory, ram);
-            GuestLayout.writeBootInfo(memory, 1, false, ram, elf.imageEnd(), 3);
+            GuestLayout.writeSystemArea(memory, 1, false, ram, elf, 3);
             vm.addPortEventFd(0x504, 4, efd);
             try (KvmVcpu vcpu = vm.createVcpu(0)) {
                 vcpu.setCpuid(kvm.supportedCpuid());
-                VmBuilder.setEntryState(vcpu, elf.entry(), ram);
+                VmBuilder.setEntryState(vcpu, 1, elf.entry(), ram);
                 int notifyExits = 0;
                 while (true) {
                     assertTrue(vcpu.run());

@@ -73,12 +73,51 @@ class RealGuestTest {
     }
 
     @Test
-    void tripleFaultCrashesWithRegisters() {
-        try (Enclave e = VmBuilder.boot(spec("test-triple-fault.elf", 1, false, null))) {
+    void nullReadIsAPageFaultAtGpaZero() {
+        try (Enclave e = VmBuilder.boot(spec("test-null-read.elf", 1, false, null))) {
             EnclaveExit.Crashed c = assertInstanceOf(EnclaveExit.Crashed.class, e.awaitExit());
-            assertEquals("triple fault", c.reason());
+            assertTrue(c.reason().matches("#PF page fault at rip=0x10[0-9a-f]{4}, cr2=0x0, error code 0x4 .*"),
+                    c.reason());
             assertEquals(0, c.vcpu());
-            assertTrue(c.registers().contains("rip=0x1"), c.registers());
+            assertTrue(c.registers().startsWith("rip=0x10"), c.registers());
+        }
+    }
+
+    @Test
+    void stackOverflowHitsTheGuardOfItsOwnStack() {
+        for (int vcpus : new int[] {1, 2}) {
+            try (Enclave e = VmBuilder.boot(spec("test-stack-overflow.elf", vcpus, false, null))) {
+                EnclaveExit.Crashed c = assertInstanceOf(EnclaveExit.Crashed.class, e.awaitExit());
+                int last = vcpus - 1;
+                assertEquals(last, c.vcpu());
+                assertTrue(c.reason().startsWith("#PF page fault at rip=0x10"), c.reason());
+                assertTrue(c.reason().endsWith("(not present, write, user)"), c.reason());
+                long cr2 = Long.parseLong(c.reason().replaceAll(".*cr2=0x([0-9a-f]+),.*", "$1"), 16);
+                long guard = GuestLayout.stackGuard(RAM, last);
+                assertTrue(cr2 >= guard && cr2 < guard + GuestLayout.STACK_GUARD_SIZE,
+                        "cr2 0x" + Long.toHexString(cr2) + " in the guard at 0x" + Long.toHexString(guard));
+            }
+        }
+    }
+
+    @Test
+    void dataIsNotExecutable() {
+        try (Enclave e = VmBuilder.boot(spec("test-exec-data.elf", 1, false, null))) {
+            EnclaveExit.Crashed c = assertInstanceOf(EnclaveExit.Crashed.class, e.awaitExit());
+            long address = reportsOf(e, 0).get(1);
+            String at = Long.toHexString(address);
+            assertEquals("#PF page fault at rip=0x" + at + ", cr2=0x" + at
+                    + ", error code 0x15 (protection, instruction fetch, user)", c.reason());
+        }
+    }
+
+    @Test
+    void rodataIsReadOnly() {
+        try (Enclave e = VmBuilder.boot(spec("test-write-rodata.elf", 1, false, null))) {
+            EnclaveExit.Crashed c = assertInstanceOf(EnclaveExit.Crashed.class, e.awaitExit());
+            String at = Long.toHexString(reportsOf(e, 0).get(1));
+            assertTrue(c.reason().matches("#PF page fault at rip=0x10[0-9a-f]{4}, cr2=0x" + at
+                    + ", error code 0x7 \\(protection, write, user\\)"), c.reason());
         }
     }
 

@@ -40,8 +40,44 @@ final class TestGuests {
     /** READY, then spins forever ignoring every shutdown request. */
     static final String SPIN = "ba00050000b801000000ef" + "ebfe";
 
-    /** Loads from the unmapped null page: #PF with no IDT, a triple fault. */
-    static final String TRIPLE_FAULT = "488b042500000000" + "ebfe"; // mov 0x0,%rax; jmp .
+    /** Loads from the unmapped null page: #PF (not present, read, user), cr2 0, at the first instruction. */
+    static final String NULL_READ = "488b042500000000" + "ebfe"; // mov 0x0,%rax; jmp .
+
+    /** movq $1, 0x10000: writes the PML4 (supervisor-only). */
+    static final String WRITE_PAGE_TABLES = "48c7042500000100" + "01000000" + "ebfe";
+
+    /** mov 0x3000,%rax: reads the IDT (supervisor-only). */
+    static final String READ_IDT = "488b042500300000" + "ebfe";
+
+    /** movb $0xff, 0x88000: sets a bit of the TSS I/O permission bitmap (supervisor-only). */
+    static final String WRITE_IO_BITMAP = "c6042500800800ff" + "ebfe";
+
+    /** movl $0, 0x8000: writes boot info (user read-only). */
+    static final String WRITE_BOOT_INFO = "c704250080000000000000" + "ebfe";
+
+    /** movb $0x90, 0x100000: writes its own code (PT_LOAD R+X). */
+    static final String WRITE_OWN_CODE = "c604250000100090" + "ebfe";
+
+    /** mov $0x200000,%eax; jmp *%rax: jumps into free RAM (RW+NX). */
+    static final String EXECUTE_DATA = "b800002000" + "ffe0";
+
+    /** 1: push %rax; jmp 1b: runs the stack down into the guard page below it. */
+    static final String STACK_OVERFLOW = "50" + "ebfd";
+
+    /** ud2. */
+    static final String INVALID_OPCODE = "0f0b";
+
+    /** int $8 from ring 3: the gate's DPL is 0, so #GP with error code 8 * 8 + 2. */
+    static final String INT_8 = "cd08" + "ebfe";
+
+    /** hlt at CPL 3: #GP(0). */
+    static final String HLT = "f4" + "ebfe";
+
+    /** Writes 14 to the FAULT port itself: a report that did not come from the fault stub. */
+    static final String FORGED_FAULT = "ba06050000b80e000000ef" + "ebfe";
+
+    /** vCPU 0 spins; vCPU 1 reads the null page. */
+    static final String SECOND_VCPU_FAULTS = "85ff7502ebfe" + "488b042500000000" + "ebfe"; // test %edi,%edi; jnz 1f; jmp .; 1: mov 0x0,%rax
 
     /** PANIC with the message "boom\x01\\!" placed right after the code. */
     static final String PANIC = "488d0508000000"              // lea msg(%rip),%rax
