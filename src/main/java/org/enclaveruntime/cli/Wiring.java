@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.config.CleanupSettings;
 import org.enclaveruntime.config.ConfigLoader;
 import org.enclaveruntime.config.ConfigOverrides;
 import org.enclaveruntime.platform.Isolation;
@@ -50,6 +51,16 @@ final class Wiring {
 
     static Wiring forCommand(GlobalOptions global) {
         return new Wiring(global, ConfigLoader.load(global.config(), System.getenv(), ConfigOverrides.NONE));
+    }
+
+    /**
+     * run_dir and log_dir for `stop`, read even from a configuration that no longer validates; logging is set
+     * up with them (stderr only when log_dir is invalid).
+     */
+    static CleanupSettings cleanupSettings(GlobalOptions global) {
+        CleanupSettings settings = CleanupSettings.find(global.config(), System.getenv(), ConfigLoader.SYSTEM_FILE);
+        LogSetup.configure(settings.logDir(), global.verbose());
+        return settings;
     }
 
     static Wiring forStart(GlobalOptions global, ConfigOverrideOptions start) {
