@@ -233,6 +233,72 @@ class EnclaveLifecycleTest {
         assertEquals(hugepagesBefore, nrHugepages());
     }
 
+    /** `stop` needs only run_dir: a key edited to nonsense while the enclave runs does not keep it from stopping. */
+    @Test
+    void stopWorksWhenTheConfigurationNoLongerValidates() throws Exception {
+        configure("runtime.elf", "hugepages = 2M");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        long pid = JSON.readTree(start.out()).path("pid").asLong();
+        List<String> broken = new ArrayList<>(Files.readAllLines(config));
+        broken.replaceAll(l -> l.startsWith("memory") ? "memory = lots" : l);
+        broken.add(1, "this line is not a key = value line]");
+        Files.write(config, broken);
+
+        CliRun stop = cli("stop");
+        assertEquals(0, stop.status(), stop.toString());
+        assertTrue(stop.out().contains("shut down cleanly"), stop.out());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "VMM still alive");
+        assertEquals(hugepagesBefore, nrHugepages());
+        configure("runtime.elf"); // for the check after each test, which reads the configuration strictly
+    }
+
+    /** A damaged state file while a real VMM runs: stop asks that VMM (found by the lock) to stop. */
+    @Test
+    void stopWorksWithADamagedStateFile() throws Exception {
+        configure("runtime.elf", "hugepages = 2M");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        long pid = JSON.readTree(start.out()).path("pid").asLong();
+        Files.writeString(dir.resolve("run/state.json"), "{\"state\":");
+
+        CliRun stop = cli("stop");
+        assertEquals(0, stop.status(), stop.toString());
+        assertTrue(stop.out().contains("VMM process " + pid + " stopped"), stop.out());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "VMM still alive");
+        assertEquals(hugepagesBefore, nrHugepages(), "the VMM gave back its own pages, whatever the file said");
+        assertEquals("STOPPED", status().path("state").asText());
+    }
+
+    /**
+     * E304's remedy, followed word for word with a real VMM: `enclavectl stop --force`, then `enclavectl start`.
+     * (4K pages: what a killed VMM reserved is recorded only in the file that is damaged, so hugepages would
+     * stay reserved, as the message says.)
+     */
+    @Test
+    void theRemedyForADamagedStateFileWorksWhenFollowed() throws Exception {
+        configure("runtime.elf");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        long pid = JSON.readTree(start.out()).path("pid").asLong();
+        Files.write(dir.resolve("run/state.json"), new byte[]{(byte) 0xff, 0, '{'});
+
+        CliRun status = cli("status");
+        assertEquals(1, status.status(), status.toString());
+        assertTrue(status.err().contains("E304"), status.err());
+        assertTrue(status.err().contains("remedy: Run `enclavectl stop --force`") && status.err().contains(
+                "then `enclavectl start` again"), "the remedy this test follows: " + status.err());
+        CliRun refused = cli("start");
+        assertEquals(4, refused.status(), "the VMM still runs: " + refused);
+
+        CliRun stop = cli("stop", "--force");
+        assertEquals(0, stop.status(), stop.toString());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "VMM still alive");
+        CliRun again = cli("start");
+        assertEquals(0, again.status(), again.toString());
+        assertEquals("RUNNING", status().path("state").asText());
+    }
+
     /** A crash ends a foreground VMM with status 8, so that systemd's Restart=on-failure sees a failure. */
     @Test
     void foregroundVmmExitsEightWhenTheEnclaveCrashes() throws Exception {
