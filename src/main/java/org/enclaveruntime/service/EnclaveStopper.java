@@ -71,6 +71,7 @@ public final class EnclaveStopper {
             // The control socket opens once the enclave is ready; until then SIGTERM is the VMM's stop.
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
             awaitVmmGone(dir, pid, teardown);
+            requireScrubbed(dir);
             return "enclave stopped before it was ready";
         }
         String outcome;
@@ -94,13 +95,20 @@ public final class EnclaveStopper {
             throw e;
         }
         awaitVmmGone(dir, pid, TEARDOWN_MARGIN);
-        EnclaveStatus after = new StatusReader(dir).read();
-        if (after.state() == EnclaveState.CRASHED) {
-            // The teardown could not scrub (a vCPU thread would not stop): that is not a clean stop.
-            throw new EnclaveException(LifecycleErrors.CRASHED, "the enclave was stopped, but "
-                    + after.lastError().message());
-        }
+        requireScrubbed(dir);
         return "enclave " + outcome;
+    }
+
+    /**
+     * After a stop the VMM asked for, CRASHED means its teardown could not scrub guest RAM (a vCPU thread would
+     * not stop): not a clean stop. The next stop or start cleans up after it.
+     */
+    private static void requireScrubbed(RunDirectory dir) {
+        EnclaveStatus after = new StatusReader(dir).read();
+        if (after.state() == EnclaveState.CRASHED && after.lastError() != null
+                && after.lastError().code().equals(LifecycleErrors.NOT_SCRUBBED.id())) {
+            throw new EnclaveException(LifecycleErrors.NOT_SCRUBBED, after.lastError().message());
+        }
     }
 
     /**

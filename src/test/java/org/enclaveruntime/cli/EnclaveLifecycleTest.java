@@ -299,6 +299,31 @@ class EnclaveLifecycleTest {
         assertEquals("RUNNING", status().path("state").asText());
     }
 
+    /**
+     * Guest RAM in 4K pages that cannot be locked fails the start with E412, and nothing stays: the VMM runs
+     * without CAP_IPC_LOCK (setpriv) and with a 1 MiB RLIMIT_MEMLOCK (prlimit), both inherited from `start`.
+     */
+    @Test
+    void guestRamThatCannotBeLockedFailsTheStartAndLeavesNothingBehind() throws Exception {
+        configure("runtime.elf");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process start = new ProcessBuilder("setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock",
+                "prlimit", "--memlock=1048576:1048576",
+                java, "-cp", System.getProperty("java.class.path"), EnclaveCtl.class.getName(), "start",
+                "--config=" + config)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(dir.resolve("start.err").toFile()).start();
+        assertTrue(start.waitFor(120, TimeUnit.SECONDS));
+        String err = Files.readString(dir.resolve("start.err"));
+        assertEquals(5, start.exitValue(), err);
+        assertTrue(err.contains("error E412: cannot lock the 64 MiB of guest RAM") && err.contains("LimitMEMLOCK"), err);
+        JsonNode s = status();
+        assertEquals("STOPPED", s.path("state").asText(), s.toString());
+        assertEquals("E412", s.path("last_error").path("code").asText(), s.toString());
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().arguments()
+                .map(a -> String.join(" ", a).contains(config.toString())).orElse(false)), "a VMM was left");
+    }
+
     /** A crash ends a foreground VMM with status 8, so that systemd's Restart=on-failure sees a failure. */
     @Test
     void foregroundVmmExitsEightWhenTheEnclaveCrashes() throws Exception {
