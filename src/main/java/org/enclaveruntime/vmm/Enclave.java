@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -102,8 +103,8 @@ public final class Enclave implements AutoCloseable {
     /**
      * Called once with how the enclave ended, after every vCPU thread has left KVM_RUN: on the last vCPU
      * thread to stop (or at once on the caller's thread if it has already ended). Should a vCPU thread not end
-     * at a shutdown, it is called when the shutdown gives up waiting for that thread, on the shutdown's thread. Do not block in it; calling
-     * {@link #close()} from it is fine.
+     * at a shutdown, it is called when the shutdown gives up waiting for that thread, on the shutdown's thread.
+     * Do not block in it; calling {@link #close()} from it is fine.
      */
     public void onExit(Consumer<EnclaveExit> listener) {
         ended.thenAccept(listener);
@@ -205,8 +206,8 @@ public final class Enclave implements AutoCloseable {
      * Why guest RAM was not scrubbed and the VM's fds not released at close (a vCPU thread that would not stop),
      * or empty when they were. A caller must not report such an enclave as stopped cleanly.
      */
-    public java.util.Optional<String> leftBehind() {
-        return java.util.Optional.ofNullable(leftBehind);
+    public Optional<String> leftBehind() {
+        return Optional.ofNullable(leftBehind);
     }
 
     /**
