@@ -31,11 +31,15 @@ final class ErrorReporter implements IExecutionExceptionHandler, IParameterExcep
             out.println(OutputOptions.toJson(Map.of("error", asMap(error))));
             out.flush();
         }
-        PrintWriter err = cmd.getErr();
+        return print(cmd.getErr(), error, verbose);
+    }
+
+    /** Prints "error CODE: message" and the remedy; returns the error's exit status. */
+    static int print(PrintWriter err, EnclaveException error, boolean verbose) {
         err.println("error " + error.code().id() + ": " + error.getMessage());
         err.println("  remedy: " + error.remedy());
         if (verbose) {
-            ex.printStackTrace(err);
+            error.printStackTrace(err);
         } else if (error.code().exitStatus() == ExitStatus.INTERNAL) {
             err.println("  (run with -v for the stack trace)");
         }

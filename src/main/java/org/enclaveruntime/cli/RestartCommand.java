@@ -1,5 +1,7 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.service.EnclaveStopper;
+import org.enclaveruntime.service.StopRequest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;
@@ -28,7 +30,7 @@ final class RestartCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Wiring wiring = Wiring.forStart(parent.global, options).withLogging();
-        StopCommand.stop(wiring, false, Duration.ofSeconds(5));
+        new EnclaveStopper().stop(new StopRequest(wiring.runDirectory(), false, Duration.ofSeconds(5)));
         return StartCommand.start(wiring, options, false, output, spec.commandLine().getOut(),
                 spec.commandLine().getErr());
     }

@@ -1,7 +1,6 @@
 package org.enclaveruntime.cli;
 
 import org.enclaveruntime.errors.EnclaveException;
-import org.enclaveruntime.platform.PartitionPlan;
 import org.enclaveruntime.state.EnclaveLock;
 import org.enclaveruntime.state.EnclaveStatus;
 import org.enclaveruntime.state.StateErrors;
@@ -9,6 +8,8 @@ import org.enclaveruntime.state.StateJson;
 import org.enclaveruntime.state.StateRecord;
 import org.enclaveruntime.state.StatusReader;
 import org.enclaveruntime.service.EnclaveService;
+import org.enclaveruntime.service.PreflightCheck;
+import org.enclaveruntime.service.StartRefusal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,7 +41,8 @@ final class StartCommand implements Callable<Integer> {
     @Option(names = "--foreground", description = "Run the VMM in this process until the enclave stops (for systemd and debugging).")
     boolean foreground;
 
-    @Option(names = "--dry-run", description = "Print the partition plan (CPUs, memory, page size, what the primary keeps) and reserve nothing.")
+    @Option(names = "--dry-run", description = "Print the partition plan (CPUs, memory, page size, what the primary keeps) "
+            + "and the checks start makes first (lock, KVM, image, isolation); reserve nothing. Exits as start would fail, if it would.")
     boolean dryRun;
 
     @Spec
@@ -50,9 +52,11 @@ final class StartCommand implements Callable<Integer> {
     public Integer call() {
         Wiring wiring = Wiring.forStart(parent.global, options);
         if (dryRun) {
-            PartitionPlan plan = wiring.plan();
-            output.print(spec.commandLine().getOut(), plan, plan::describe);
-            return 0;
+            DryRun report = wiring.dryRun();
+            output.print(spec.commandLine().getOut(), report.asJson(), report::describe);
+            // The report is printed either way; the error, as `start` would report it, goes to stderr.
+            return report.firstFailure().map(e -> ErrorReporter.print(spec.commandLine().getErr(), e, false))
+                    .orElse(0);
         }
         wiring.withLogging();
         return start(wiring, options, foreground, output, spec.commandLine().getOut(), spec.commandLine().getErr());
@@ -65,6 +69,12 @@ final class StartCommand implements Callable<Integer> {
         if (holder.isPresent()) {
             throw new EnclaveException(StateErrors.ALREADY_RUNNING, "an enclave is already running (VMM pid "
                     + holder.getAsLong() + ")");
+        }
+        // Refuse early, reserve late: a host without a usable KVM is refused before anything is spawned.
+        PreflightCheck kvm = wiring.kvmCheck();
+        if (!kvm.passed()) {
+            StartRefusal.record(wiring.runDirectory(), kvm.failure());
+            kvm.require();
         }
         Progress progress = new Progress(err, output.json());
         if (foreground) {

@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.config.CleanupSettings;
 import org.enclaveruntime.config.ConfigLoader;
 import org.enclaveruntime.config.ConfigOverrides;
 import org.enclaveruntime.platform.Isolation;
@@ -18,6 +19,10 @@ import org.enclaveruntime.image.PemFiles;
 import org.enclaveruntime.memory.MemoryBacking;
 import org.enclaveruntime.state.RunDirectory;
 import org.enclaveruntime.service.EnclaveService;
+import org.enclaveruntime.service.PreflightCheck;
+import org.enclaveruntime.service.StartRefusal;
+import org.enclaveruntime.state.EnclaveLock;
+import org.enclaveruntime.state.StateErrors;
 import org.enclaveruntime.vmm.VmSpec;
 
 import java.io.IOException;
@@ -25,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * Where the program is assembled: from the global options, the start options and the configuration it
@@ -50,6 +56,16 @@ final class Wiring {
 
     static Wiring forCommand(GlobalOptions global) {
         return new Wiring(global, ConfigLoader.load(global.config(), System.getenv(), ConfigOverrides.NONE));
+    }
+
+    /**
+     * run_dir and log_dir for `stop`, read even from a configuration that no longer validates; logging is set
+     * up with them (stderr only when log_dir is invalid).
+     */
+    static CleanupSettings cleanupSettings(GlobalOptions global) {
+        CleanupSettings settings = CleanupSettings.find(global.config(), System.getenv(), ConfigLoader.SYSTEM_FILE);
+        LogSetup.configure(settings.logDir(), global.verbose());
+        return settings;
     }
 
     static Wiring forStart(GlobalOptions global, ConfigOverrideOptions start) {
@@ -89,10 +105,18 @@ final class Wiring {
     /** Everything the VMM needs to run the configured enclave. */
     EnclaveService.Launch launch() {
         EnclaveConfig c = config();
-        EnclaveImage image = verifiedImage();
+        EnclaveImage image;
+        try {
+            // Every refusal that needs no lock comes before the lock, and each is recorded as last_error.
+            kvmCheck().require();
+            image = verifiedImage();
+            Isolation.check(c.isolate(), Path.of("/"));
+        } catch (EnclaveException e) {
+            StartRefusal.record(runDirectory(), e);
+            throw e;
+        }
         byte[] runtime = new byte[image.runtimeElf().remaining()];
         image.runtimeElf().duplicate().get(runtime);
-        Isolation.check(c.isolate(), Path.of("/"));
         return new EnclaveService.Launch(this::plan, plan -> {
             MemoryBacking backing = plan.pageSize() == PageSize.SIZE_4K ? MemoryBacking.ORDINARY
                     : MemoryBacking.hugetlb(plan.pageSize().bytes());
@@ -115,6 +139,46 @@ final class Wiring {
         }
         image.requireFits(c.memoryBytes(), c.cpus().size());
         return image;
+    }
+
+    /** The configured KVM device opens and has the API version and capabilities the VMM needs. */
+    PreflightCheck kvmCheck() {
+        return PreflightCheck.kvm(config().kvmDevice());
+    }
+
+    /**
+     * What `start --dry-run` reports, in the order `start` meets them: the lock, KVM, the image, isolation,
+     * and the plan, which is null when it cannot be made (its check then says why).
+     */
+    DryRun dryRun() {
+        EnclaveConfig c = config();
+        List<PreflightCheck> checks = new java.util.ArrayList<>();
+        checks.add(PreflightCheck.run("lock", () -> {
+            OptionalLong holder = EnclaveLock.holder(runDirectory().lockFile());
+            if (holder.isPresent()) {
+                throw new EnclaveException(StateErrors.ALREADY_RUNNING, "an enclave is already running (VMM pid "
+                        + holder.getAsLong() + ")");
+            }
+            return "no enclave runs from " + runDirectory().path();
+        }));
+        checks.add(kvmCheck());
+        checks.add(PreflightCheck.run("image", () -> {
+            EnclaveImage image = verifiedImage();
+            return c.image() + ": intact" + (c.requireSigned() ? ", signed by trusted_cert" : "")
+                    + ", fits " + (c.memoryBytes() >> 20) + " MiB (pcr0 "
+                    + image.measurements().asHex().get("pcr0").substring(0, 16) + "...)";
+        }));
+        checks.add(PreflightCheck.run("isolation", () -> {
+            Isolation.check(c.isolate(), Path.of("/"));
+            return "isolate = " + c.isolate().text() + " is supported here";
+        }));
+        PartitionPlan[] plan = new PartitionPlan[1];
+        checks.add(PreflightCheck.run("plan", () -> {
+            plan[0] = plan();
+            return plan[0].cpuIds().size() + " CPU(s) " + plan[0].cpuIds().format() + ", "
+                    + plan[0].memoryMib() + " MiB in " + plan[0].pageSize().label() + " pages";
+        }));
+        return new DryRun(plan[0], checks);
     }
 
     /** Which CPUs and memory the enclave would get on this machine; reserves nothing. */

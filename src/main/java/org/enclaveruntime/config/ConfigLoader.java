@@ -97,7 +97,7 @@ public final class ConfigLoader {
         return new ConfigSource.File(file, reason);
     }
 
-    private static String readText(Path file) {
+    static String readText(Path file) {
         byte[] bytes;
         try {
             if (Files.isDirectory(file)) {

@@ -118,7 +118,7 @@ final class IniDocumentReader {
     }
 
     /** Where ini4j splits key from value: the first '=' or ':'. */
-    private static int operatorIndex(String line) {
+    static int operatorIndex(String line) {
         int equals = line.indexOf('=');
         int colon = line.indexOf(':');
         if (equals < 0) {

@@ -7,10 +7,11 @@ import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.kvm.KvmVm;
 import org.enclaveruntime.linux.LibC;
 import org.enclaveruntime.linux.Native;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Guest RAM: one shared mapping of a memfd, guest-physical address 0 at offset 0. This class is the only
@@ -21,7 +22,6 @@ import java.nio.ByteBuffer;
  * survive in pages the kernel hands to someone else.
  */
 public final class GuestMemory implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(GuestMemory.class);
     private static final LibC LIBC = LibC.INSTANCE;
     private static final long SCRUB_CHUNK = 1L << 30;
     private static final int BASE_PAGE = 4096;
@@ -44,7 +44,8 @@ public final class GuestMemory implements AutoCloseable {
     /**
      * Creates guest RAM of {@code size} bytes (a multiple of the backing's page size). Ordinary memory is
      * locked on fault (mlock2 MLOCK_ONFAULT): pages the guest touches never go to swap, and nothing is
-     * populated up front, which would cost start-up time and resident memory the guest may never use.
+     * populated up front, which would cost start-up time and resident memory the guest may never use. If it
+     * cannot be locked, creation fails with E412 and nothing stays mapped or open.
      */
     public static GuestMemory create(long size, MemoryBacking backing) {
         if (size <= 0 || size % backing.pageSize() != 0) {
@@ -67,16 +68,35 @@ public final class GuestMemory implements AutoCloseable {
             if (address == Native.MAP_FAILED) {
                 throw memoryError("mmap of " + size + " bytes of guest RAM (" + backing + ")", Native.errno());
             }
+            // Unlocked RAM could go to swap and outlive the enclave unscrubbed: refuse rather than warn.
             if (backing instanceof MemoryBacking.Ordinary
                     && LIBC.syscall(Native.SYS_MLOCK2, address, size, Native.MLOCK_ONFAULT) != 0) {
-                LOG.warn("cannot lock guest RAM in memory ({}); its pages may be swapped out",
-                        Native.describe(Native.errno()));
+                int errno = Native.errno();
+                LIBC.munmap(address, size);
+                throw new EnclaveException(MemoryErrors.GUEST_MEMORY_LOCK, "cannot lock the " + (size >> 20)
+                        + " MiB of guest RAM in memory (mlock2: " + Native.describe(errno) + "); this process may lock "
+                        + lockLimit() + " without CAP_IPC_LOCK");
             }
             return new GuestMemory(fd, address, size, backing);
         } catch (RuntimeException e) {
             LIBC.close(fd);
             throw e;
         }
+    }
+
+    /** RLIMIT_MEMLOCK as /proc/self/limits states it ("65536 bytes", "unlimited"), for the message. */
+    private static String lockLimit() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max locked memory")) {
+                    String[] f = line.substring("Max locked memory".length()).trim().split("\\s+");
+                    return f[0].equals("unlimited") ? "any amount" : f[0] + " bytes (RLIMIT_MEMLOCK)";
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the limit is only for the message
+        }
+        return "only RLIMIT_MEMLOCK bytes";
     }
 
     private static EnclaveException memoryError(String what, int errno) {

@@ -217,25 +217,25 @@ public final class EnclaveService {
         int status = 0;
         synchronized (lifecycle) {
             finished = true;
-            if (stopRequested) {
-                outcome = "stopped (" + describe(exit) + ")";
+            EnclaveEnding ending = EnclaveEnding.of(stopRequested, exit, enclave.leftBehind());
+            outcome = ending.outcome();
+            if (ending.crashed()) {
+                log.error("{}", ending.error().toString());
+                writeCrashed(ending.error());
+                status = ending.error().exitStatus().code();
+            } else {
                 write(StateRecord.stopped(null));
                 log.info("enclave {}", outcome);
-            } else if (exit instanceof EnclaveExit.CleanShutdown clean && clean.code() == 0) {
-                outcome = "exited";
-                write(StateRecord.stopped(null));
-                log.info("enclave shut down by itself");
-            } else {
-                outcome = describe(exit);
-                EnclaveException crash = new EnclaveException(LifecycleErrors.CRASHED, "the enclave " + outcome);
-                log.error("{}", crash.toString());
-                write(record.withState(EnclaveState.CRASHED).withLastError(ErrorRecord.of(crash))
-                        .withReservedHugepages(List.of()));
-                status = crash.exitStatus().code();
             }
         }
         giveBack();
         return status;
+    }
+
+    /** The hugepages go back right after (giveBack), so the record no longer lists them. */
+    private void writeCrashed(EnclaveException error) {
+        write(record.withState(EnclaveState.CRASHED).withLastError(ErrorRecord.of(error))
+                .withReservedHugepages(List.of()));
     }
 
     /** Undoes a start that failed (or was stopped) after the lock was taken, and records why. */
@@ -246,7 +246,13 @@ public final class EnclaveService {
         synchronized (lifecycle) {
             finished = true;
             outcome = stopRequested ? "stopped before it was ready" : "failed to start: " + e.getMessage();
-            write(StateRecord.stopped(stopRequested ? null : ErrorRecord.of(e)));
+            Optional<String> leftBehind = enclave == null ? Optional.empty() : enclave.leftBehind();
+            if (leftBehind.isPresent()) {
+                outcome += ", but " + leftBehind.get();
+                writeCrashed(new EnclaveException(LifecycleErrors.NOT_SCRUBBED, "the enclave " + outcome));
+            } else {
+                write(StateRecord.stopped(stopRequested ? null : ErrorRecord.of(e)));
+            }
         }
         giveBack();
         log.error("start failed: {}", e.toString());

@@ -53,6 +53,16 @@ public final class LifecycleErrors {
             "An enclave's console is its only output channel besides vsock, so it is discarded unless the "
                     + "enclave runs in debug mode: a production enclave must not leak data that way.");
 
+    public static final ErrorCode NOT_SCRUBBED = new ErrorCode("E457", ExitStatus.ENCLAVE,
+            "the enclave's memory could not be scrubbed",
+            "Read log_dir/enclavectl.log for the vCPU thread that would not stop; `enclavectl stop` then cleans up "
+                    + "and `enclavectl start` runs a new enclave. Report it: a vCPU thread that cannot be stopped is a bug.",
+            "At teardown every vCPU thread is kicked out of KVM_RUN and joined before guest RAM is zeroed and "
+                    + "unmapped: unmapping it under a running thread would crash the VMM. One thread did not end in "
+                    + "time, so the memory was left as it was and the enclave is recorded CRASHED, never STOPPED. "
+                    + "The VMM scrubs and releases it if the thread ends later; otherwise the VMM's exit releases it "
+                    + "(the kernel frees the memory once every thread is gone, and zeroes pages before reusing them).");
+
     public static final List<ErrorCode> ALL = List.of(CONTROL, BOOT_TIMEOUT, BOOT_FAILED, CRASHED, STOP_TIMEOUT,
-            DAEMON, NO_CONSOLE);
+            DAEMON, NO_CONSOLE, NOT_SCRUBBED);
 }

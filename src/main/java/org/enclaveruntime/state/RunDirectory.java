@@ -16,6 +16,11 @@ public record RunDirectory(Path path) {
         return path.resolve("state.json");
     }
 
+    /** Where a damaged state file is set aside by the stop that replaces it, for whoever wants to look. */
+    public Path damagedStateFile() {
+        return path.resolve("state.json.damaged");
+    }
+
     public Path lockFile() {
         return path.resolve("enclave.lock");
     }

@@ -31,9 +31,13 @@ public final class StateErrors {
 
     public static final ErrorCode STATE_FILE = new ErrorCode("E304", ExitStatus.FAILURE,
             "the state file cannot be read",
-            "Stop the enclave if it runs (`enclavectl stop --force`); then remove the file named in the message.",
+            "Run `enclavectl stop --force`: it kills the VMM if one runs (found through the lock), sets the file "
+                    + "aside as state.json.damaged and writes a new one; then `enclavectl start` again.",
             "The state file in run_dir is written atomically (temporary file, fsync, rename), so a damaged "
-                    + "file means something other than enclavectl wrote it. `stop` and `start` replace it.");
+                    + "file means something other than enclavectl wrote it. `start` refuses to run over it; `stop` "
+                    + "(with or without --force) stops the VMM that holds the lock, sets the file aside and "
+                    + "records STOPPED. Hugepages the damaged file recorded as reserved cannot be given back: "
+                    + "compare /proc/sys/vm/nr_hugepages with what you expect.");
 
     public static final ErrorCode VMM_DIED = new ErrorCode("E305", ExitStatus.ENCLAVE,
             "the VMM process died",

@@ -51,6 +51,21 @@ public final class StateFile {
         }
     }
 
+    /**
+     * Moves a state file that cannot be read out of the way, to {@code aside}, replacing an earlier one there:
+     * the next write then starts afresh, and the damaged bytes stay for whoever wants to know what wrote them.
+     * Only while holding the lock.
+     */
+    public void setAside(Path aside) {
+        try {
+            Files.move(path, aside, StandardCopyOption.REPLACE_EXISTING);
+        } catch (NoSuchFileException gone) {
+            // nothing left to set aside
+        } catch (IOException e) {
+            throw RunDirectory.failure(StateErrors.STATE_FILE, "cannot move the damaged " + path + " to " + aside, e);
+        }
+    }
+
     public void write(StateRecord record) {
         Path dir = path.getParent();
         Path temp = dir.resolve(path.getFileName() + ".tmp-" + ProcessHandle.current().pid());

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +46,8 @@ public final class Enclave implements AutoCloseable {
     private final DeviceBus ports;
     private final DeviceBus mmio;
     private boolean closed;
+    /** Why close() could not release guest RAM and the fds (a vCPU thread would not stop); null when it did. */
+    private volatile String leftBehind;
 
     /**
      * Wires the devices and one runner per vCPU around a VM that {@link VmBuilder} has set up; the vCPUs run
@@ -99,8 +102,9 @@ public final class Enclave implements AutoCloseable {
 
     /**
      * Called once with how the enclave ended, after every vCPU thread has left KVM_RUN: on the last vCPU
-     * thread to stop (or at once on the caller's thread if it has already ended). Do not block in it; calling
-     * {@link #close()} from it is fine.
+     * thread to stop (or at once on the caller's thread if it has already ended). Should a vCPU thread not end
+     * at a shutdown, it is called when the shutdown gives up waiting for that thread, on the shutdown's thread.
+     * Do not block in it; calling {@link #close()} from it is fine.
      */
     public void onExit(Consumer<EnclaveExit> listener) {
         ended.thenAccept(listener);
@@ -130,7 +134,13 @@ public final class Enclave implements AutoCloseable {
                 throw new IllegalStateException(e.getCause());
             }
         }
-        return awaitThreads();
+        EnclaveExit how = awaitThreads();
+        if (!ended.isDone() && !aliveThreads().isEmpty()) {
+            // A vCPU thread that will not end (blocked outside KVM_RUN, where no kick reaches it) must not hold
+            // the teardown forever: awaitExit() returns, and close() then finds the thread and leaves RAM alone.
+            ended.complete(how);
+        }
+        return how;
     }
 
     /** Blocks until the enclave has ended and every vCPU thread has finished. */
@@ -167,7 +177,11 @@ public final class Enclave implements AutoCloseable {
         return threads;
     }
 
-    /** Stops the vCPUs if they run, then zeroes and frees guest RAM and closes every fd. Idempotent. */
+    /**
+     * Stops the vCPUs if they run, then zeroes and frees guest RAM and closes every fd. Idempotent. If a vCPU
+     * thread does not end, nothing is released now ({@link #leftBehind()} says why): unmapping kvm_run or guest
+     * RAM under a live vCPU thread would crash the JVM.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -178,31 +192,67 @@ public final class Enclave implements AutoCloseable {
             end(new EnclaveExit.Stopped(true));
         }
         awaitThreads();
-        for (VcpuRunner r : runners) {
-            if (r.thread().isAlive() && r.thread() != Thread.currentThread()) {
-                // Unmapping kvm_run or guest RAM under a live vCPU thread would crash the JVM: leak instead.
-                LOG.error("vCPU thread {} did not end; its resources are not released", r.thread().getName());
-                return;
-            }
-        }
-        releaseResources();
+        releaseOnceThreadsEnd();
     }
 
     /** Undoes a boot that failed part-way; vCPU threads already started (thread creation failed) are stopped first. */
     void abortBoot() {
         end(new EnclaveExit.Failed("boot failed"));
         awaitThreads();
-        for (VcpuRunner r : runners) {
-            Thread t = r.thread();
-            if (t != null && t.isAlive()) {
-                LOG.error("vCPU thread {} did not end; its resources are not released", t.getName());
-                return;
-            }
-        }
-        releaseResources();
+        releaseOnceThreadsEnd();
     }
 
-    private void releaseResources() {
+    /**
+     * Why guest RAM was not scrubbed and the VM's fds not released at close (a vCPU thread that would not stop),
+     * or empty when they were. A caller must not report such an enclave as stopped cleanly.
+     */
+    public Optional<String> leftBehind() {
+        return Optional.ofNullable(leftBehind);
+    }
+
+    /**
+     * Releases everything now if every vCPU thread has ended; otherwise records why not and leaves the release
+     * to a thread that waits for them, as it becomes safe only then. Should they never end, the process exit
+     * releases it all: the kernel tears the address space down only once every thread is gone.
+     */
+    private void releaseOnceThreadsEnd() {
+        List<Thread> stuck = aliveThreads();
+        if (stuck.isEmpty()) {
+            releaseResources();
+            return;
+        }
+        leftBehind = "vCPU thread " + stuck.get(0).getName() + " did not stop within " + JOIN_TIMEOUT.toSeconds()
+                + " s, so guest RAM was not scrubbed; it and the VM's fds are released when the thread ends or the "
+                + "VMM process exits";
+        LOG.error("{}", leftBehind);
+        Thread reaper = new Thread(() -> {
+            for (Thread t : stuck) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    return; // the process is ending; its exit releases everything
+                }
+            }
+            LOG.info("the stuck vCPU threads have ended; scrubbing and releasing guest RAM now");
+            releaseResources();
+        }, "vcpu-reaper");
+        reaper.setDaemon(true);
+        reaper.start();
+    }
+
+    /** vCPU threads still alive, other than the caller's (an onExit listener runs on the last vCPU thread). */
+    private List<Thread> aliveThreads() {
+        List<Thread> alive = new ArrayList<>();
+        for (VcpuRunner r : runners) {
+            Thread t = r.thread();
+            if (t != null && t.isAlive() && t != Thread.currentThread()) {
+                alive.add(t);
+            }
+        }
+        return alive;
+    }
+
+    private synchronized void releaseResources() {
         for (int i = resources.size() - 1; i >= 0; i--) {
             try {
                 resources.get(i).close();

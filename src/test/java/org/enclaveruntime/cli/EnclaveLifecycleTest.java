@@ -51,7 +51,7 @@ class EnclaveLifecycleTest {
 
     private Path configure(String guest, String... extra) throws IOException {
         List<String> lines = new ArrayList<>(List.of("[enclave]",
-                "image = " + image(guest), "cid = 21", "boot_timeout = 20s"));
+                "image = " + image(guest), "cid = 21"));
         List<String> runtime = new ArrayList<>(List.of("[runtime]", "run_dir = " + dir.resolve("run"),
                 "log_dir = " + dir.resolve("log")));
         for (String e : extra) {
@@ -59,6 +59,9 @@ class EnclaveLifecycleTest {
         }
         if (runtime.stream().noneMatch(l -> l.startsWith("hugepages"))) {
             runtime.add("hugepages = off");
+        }
+        if (lines.stream().noneMatch(l -> l.startsWith("boot_timeout"))) {
+            lines.add("boot_timeout = 20s");
         }
         if (lines.stream().noneMatch(l -> l.startsWith("memory"))) {
             lines.add("memory = 64M");
@@ -192,23 +195,35 @@ class EnclaveLifecycleTest {
         assertEquals(hugepagesBefore, nrHugepages());
     }
 
-    /** A stop while the enclave is still booting undoes the start: nothing stays reserved, no error recorded. */
+    /**
+     * A stop while the enclave is still booting undoes the start: nothing stays reserved, no error recorded.
+     * The guest holds its boot (never READY, boot_timeout longer than the test), so the stop always comes
+     * during the boot, after the VM was built, however fast or slow the host: the test waits for what the
+     * guest says, not for a time.
+     */
     @Test
     void stopDuringBootUndoesTheStart() throws Exception {
-        configure("test-never-ready.elf", "hugepages = 2M");
+        configure("test-never-ready.elf", "hugepages = 2M", "debug = true", "boot_timeout = 10m");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process start = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 EnclaveCtl.class.getName(), "start", "--config=" + config)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(dir.resolve("start.err").toFile()).start();
-        awaitState("STARTING");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (nrHugepages() != hugepagesBefore + 32 && System.nanoTime() < deadline) {
-            Thread.sleep(20); // until the VMM has reserved its pages: the stop then has something to undo
+        Path console = dir.resolve("log/console.log");
+        long bound = System.nanoTime() + TimeUnit.MINUTES.toNanos(5); // only bounds a hang; boot_timeout is longer
+        while (!(Files.exists(console) && Files.readString(console).contains("boot held"))) {
+            assertTrue(start.isAlive(), "start ended before the boot was held: " + Files.readString(dir.resolve("start.err")));
+            assertTrue(System.nanoTime() < bound, "the guest never said it holds the boot");
+            Thread.sleep(20);
         }
+        // The VM is built and runs on hugepages (added to the pool, or free ones taken): the stop has all to undo.
+        JsonNode booting = status();
+        assertEquals("STARTING", booting.path("state").asText(), booting.toString());
+
         CliRun stop = cli("stop");
         assertEquals(0, stop.status(), stop.toString());
-        assertTrue(start.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(stop.out().contains("stopped before it was ready"), stop.out());
+        assertTrue(start.waitFor(60, TimeUnit.SECONDS));
         assertEquals(8, start.exitValue(), Files.readString(dir.resolve("start.err")));
         assertTrue(Files.readString(dir.resolve("start.err")).contains("stop was requested"),
                 Files.readString(dir.resolve("start.err")));
@@ -216,6 +231,97 @@ class EnclaveLifecycleTest {
         assertEquals("STOPPED", s.path("state").asText(), s.toString());
         assertTrue(s.path("last_error").isNull(), "a requested stop is not an error: " + s);
         assertEquals(hugepagesBefore, nrHugepages());
+    }
+
+    /** `stop` needs only run_dir: a key edited to nonsense while the enclave runs does not keep it from stopping. */
+    @Test
+    void stopWorksWhenTheConfigurationNoLongerValidates() throws Exception {
+        configure("runtime.elf", "hugepages = 2M");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        long pid = JSON.readTree(start.out()).path("pid").asLong();
+        List<String> broken = new ArrayList<>(Files.readAllLines(config));
+        broken.replaceAll(l -> l.startsWith("memory") ? "memory = lots" : l);
+        broken.add(1, "this line is not a key = value line]");
+        Files.write(config, broken);
+
+        CliRun stop = cli("stop");
+        assertEquals(0, stop.status(), stop.toString());
+        assertTrue(stop.out().contains("shut down cleanly"), stop.out());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "VMM still alive");
+        assertEquals(hugepagesBefore, nrHugepages());
+        configure("runtime.elf"); // for the check after each test, which reads the configuration strictly
+    }
+
+    /** A damaged state file while a real VMM runs: stop asks that VMM (found by the lock) to stop. */
+    @Test
+    void stopWorksWithADamagedStateFile() throws Exception {
+        configure("runtime.elf", "hugepages = 2M");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        long pid = JSON.readTree(start.out()).path("pid").asLong();
+        Files.writeString(dir.resolve("run/state.json"), "{\"state\":");
+
+        CliRun stop = cli("stop");
+        assertEquals(0, stop.status(), stop.toString());
+        assertTrue(stop.out().contains("VMM process " + pid + " stopped"), stop.out());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "VMM still alive");
+        assertEquals(hugepagesBefore, nrHugepages(), "the VMM gave back its own pages, whatever the file said");
+        assertEquals("STOPPED", status().path("state").asText());
+    }
+
+    /**
+     * E304's remedy, followed word for word with a real VMM: `enclavectl stop --force`, then `enclavectl start`.
+     * (4K pages: what a killed VMM reserved is recorded only in the file that is damaged, so hugepages would
+     * stay reserved, as the message says.)
+     */
+    @Test
+    void theRemedyForADamagedStateFileWorksWhenFollowed() throws Exception {
+        configure("runtime.elf");
+        CliRun start = cli("start", "--output", "json");
+        assertEquals(0, start.status(), start.toString());
+        long pid = JSON.readTree(start.out()).path("pid").asLong();
+        Files.write(dir.resolve("run/state.json"), new byte[]{(byte) 0xff, 0, '{'});
+
+        CliRun status = cli("status");
+        assertEquals(1, status.status(), status.toString());
+        assertTrue(status.err().contains("E304"), status.err());
+        assertTrue(status.err().contains("remedy: Run `enclavectl stop --force`") && status.err().contains(
+                "then `enclavectl start` again"), "the remedy this test follows: " + status.err());
+        CliRun refused = cli("start");
+        assertEquals(4, refused.status(), "the VMM still runs: " + refused);
+
+        CliRun stop = cli("stop", "--force");
+        assertEquals(0, stop.status(), stop.toString());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "VMM still alive");
+        CliRun again = cli("start");
+        assertEquals(0, again.status(), again.toString());
+        assertEquals("RUNNING", status().path("state").asText());
+    }
+
+    /**
+     * Guest RAM in 4K pages that cannot be locked fails the start with E412, and nothing stays: the VMM runs
+     * without CAP_IPC_LOCK (setpriv) and with a 1 MiB RLIMIT_MEMLOCK (prlimit), both inherited from `start`.
+     */
+    @Test
+    void guestRamThatCannotBeLockedFailsTheStartAndLeavesNothingBehind() throws Exception {
+        configure("runtime.elf");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process start = new ProcessBuilder("setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock",
+                "prlimit", "--memlock=1048576:1048576",
+                java, "-cp", System.getProperty("java.class.path"), EnclaveCtl.class.getName(), "start",
+                "--config=" + config)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(dir.resolve("start.err").toFile()).start();
+        assertTrue(start.waitFor(10, TimeUnit.MINUTES), "only bounds a hang: two JVMs start here");
+        String err = Files.readString(dir.resolve("start.err"));
+        assertEquals(5, start.exitValue(), err);
+        assertTrue(err.contains("error E412: cannot lock the 64 MiB of guest RAM") && err.contains("LimitMEMLOCK"), err);
+        JsonNode s = status();
+        assertEquals("STOPPED", s.path("state").asText(), s.toString());
+        assertEquals("E412", s.path("last_error").path("code").asText(), s.toString());
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().arguments()
+                .map(a -> String.join(" ", a).contains(config.toString())).orElse(false)), "a VMM was left");
     }
 
     /** A crash ends a foreground VMM with status 8, so that systemd's Restart=on-failure sees a failure. */
