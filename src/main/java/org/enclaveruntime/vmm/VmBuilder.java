@@ -1,5 +1,8 @@
 package org.enclaveruntime.vmm;
 
+import org.enclaveruntime.devices.CappedLogFile;
+import org.enclaveruntime.devices.GuestLog;
+import org.enclaveruntime.devices.HypercallPorts;
 import org.enclaveruntime.devices.Serial8250;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.GeneralErrors;
@@ -17,8 +20,6 @@ import org.slf4j.LoggerFactory;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,6 +33,8 @@ public final class VmBuilder {
     private static final int MAX_VCPUS = 255;
     private static final long MIN_RAM = 4L << 20;
     private static final long RAM_ALIGN = 2L << 20;
+    /** console.log is rolled to console.log.1 at this size: a guest printing forever fills 512 KiB at most. */
+    public static final long CONSOLE_LOG_CAP = 256L << 10;
 
     private VmBuilder() {
     }
@@ -69,6 +72,8 @@ public final class VmBuilder {
         resources.add(kvm);
         KvmVm vm = kvm.createVm();
         resources.add(vm);
+        NotifyEventFd notify = NotifyEventFd.register(vm, HypercallPorts.NOTIFY_PORT);
+        resources.add(notify);
         GuestMemory memory = GuestMemory.create(spec.memoryBytes(), spec.backing());
         resources.add(memory);
         memory.registerWith(vm, 0);
@@ -80,7 +85,10 @@ public final class VmBuilder {
         GuestLayout.writeBootInfo(memory, spec.vcpuCount(), spec.debug(), spec.memoryBytes(), elf.imageEnd(),
                 spec.cid());
 
-        Serial8250 serial = new Serial8250(openConsole(spec));
+        // Closed after the devices that write to it (resources go in reverse order), so it says everything.
+        GuestLog guestLog = new GuestLog();
+        resources.add(guestLog);
+        Serial8250 serial = new Serial8250(openConsole(spec), guestLog);
         resources.add(serial);
 
         CpuidTable cpuid = kvm.supportedCpuid();
@@ -92,7 +100,7 @@ public final class VmBuilder {
             setEntryState(vcpu, elf.entry(), spec.memoryBytes());
             vcpus.add(vcpu);
         }
-        return new Enclave(spec, start, memory, serial, vcpus, resources);
+        return new Enclave(spec, start, memory, serial, guestLog, notify, vcpus, resources);
     }
 
     private static void release(List<AutoCloseable> resources) {
@@ -146,8 +154,7 @@ public final class VmBuilder {
             return null;
         }
         try {
-            return new BufferedOutputStream(Files.newOutputStream(spec.consoleLog(), StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND, StandardOpenOption.WRITE));
+            return new BufferedOutputStream(CappedLogFile.open(spec.consoleLog(), CONSOLE_LOG_CAP));
         } catch (IOException e) {
             throw new EnclaveException(GeneralErrors.IO, "cannot open the console log " + spec.consoleLog() + ": "
                     + e.getMessage(), e);
