@@ -303,6 +303,9 @@ public final class Enclave implements AutoCloseable {
     private final class Power implements HypercallListener {
         @Override
         public void ready(int vcpu) {
+            if (ready.isDone()) {
+                return; // a guest repeating READY costs nothing, not even the Duration below
+            }
             Duration elapsed = Duration.ofNanos(System.nanoTime() - bootStartNanos);
             if (ready.complete(elapsed)) {
                 LOG.info("enclave ready after {} ms", elapsed.toNanos() / 1e6);
