@@ -40,19 +40,30 @@ final class ConsoleCommand implements Callable<Integer> {
             throw new EnclaveException(LifecycleErrors.NO_CONSOLE, "there is no console log at " + console
                     + ": no enclave has run in debug mode with this log_dir");
         }
-        try (InputStream in = Files.newInputStream(console)) {
+        InputStream in = null;
+        try {
+            in = Files.newInputStream(console);
             OutputStream out = System.out;
             byte[] buffer = new byte[8192];
+            long position = 0;
             boolean stopped = false;
             while (true) {
                 int n = in.read(buffer);
                 if (n > 0) {
                     out.write(buffer, 0, n);
                     out.flush();
+                    position += n;
                     continue;
                 }
                 if (!follow) {
                     return 0;
+                }
+                if (Files.size(console) < position) {
+                    // The VMM rolled the capped log (copied to console.log.1, truncated): start over.
+                    in.close();
+                    in = Files.newInputStream(console);
+                    position = 0;
+                    continue;
                 }
                 if (stopped) {
                     return 0; // drained once more after the VMM let go: its last bytes are in
@@ -64,6 +75,10 @@ final class ConsoleCommand implements Callable<Integer> {
             }
         } catch (IOException e) {
             throw new EnclaveException(GeneralErrors.IO, "cannot read " + console + ": " + e.getMessage(), e);
+        } finally {
+            if (in != null) {
+                in.close();
+            }
         }
     }
 }

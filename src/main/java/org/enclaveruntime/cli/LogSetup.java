@@ -13,8 +13,13 @@ import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import ch.qos.logback.core.util.FileSize;
+import org.enclaveruntime.devices.CappedLogFile;
 import org.slf4j.LoggerFactory;
 
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -26,6 +31,8 @@ import java.nio.file.Path;
 public final class LogSetup extends ContextAwareBase implements Configurator {
     private static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{24}: %msg%n";
     private static final String STDERR_PATTERN = "%level: %msg%n";
+    /** The VMM's stderr (log_dir/vmm.stderr) is rolled to vmm.stderr.1 at this size. */
+    static final long STDERR_CAP = 256L << 10;
 
     /** Called by logback through the service loader when the first logger is requested. */
     @Override
@@ -35,9 +42,10 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     }
 
     /**
-     * Sends warnings (or, verbose, everything) to stderr and everything at debug to log_dir/enclavectl.log,
-     * rolled at 10 MiB with 5 old files kept. A log_dir that cannot be created is reported on stderr once and
-     * otherwise ignored: logging must never be the reason a command fails.
+     * Sends warnings (or, verbose, everything) to stderr and info (or, verbose, debug) to
+     * log_dir/enclavectl.log, rolled at 10 MiB with 5 old files kept. Debug stays off without -v: in the VMM
+     * it is where the guest's REPORTs and NOTIFYs would go. A log_dir that cannot be created is reported on
+     * stderr once and otherwise ignored: logging must never be the reason a command fails.
      */
     public static void configure(Path logDir, boolean verbose) {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
@@ -47,7 +55,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     private static void install(LoggerContext context, Path logDir, boolean verbose) {
         context.reset();
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        root.setLevel(Level.DEBUG);
+        root.setLevel(verbose ? Level.DEBUG : Level.INFO);
         root.addAppender(stderr(context, verbose ? Level.DEBUG : Level.WARN));
         if (logDir != null) {
             try {
@@ -60,6 +68,24 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         }
         // Quiet the libraries: their debug output is noise for users and costs time.
         context.getLogger("jnr").setLevel(Level.INFO);
+    }
+
+    /**
+     * Caps this process's stderr at {@link #STDERR_CAP} when it is the file {@code stderrFile} (the VMM that
+     * `start` launched; a VMM in the foreground writes to a terminal or a journal, which are not ours to cap).
+     * Java's own System.err and the log's stderr appender write through the cap; what the JVM writes to fd 2
+     * natively lands in the same file and counts towards it.
+     */
+    public static void capStderr(Path stderrFile) {
+        try {
+            if (!Files.isRegularFile(stderrFile) || !Files.isSameFile(Path.of("/proc/self/fd/2"), stderrFile)) {
+                return;
+            }
+        } catch (IOException e) {
+            return;
+        }
+        CappedLogFile capped = CappedLogFile.inherited(FileDescriptor.err, stderrFile, STDERR_CAP);
+        System.setErr(new PrintStream(capped, true, StandardCharsets.UTF_8));
     }
 
     private static ConsoleAppender<ILoggingEvent> stderr(LoggerContext context, Level threshold) {

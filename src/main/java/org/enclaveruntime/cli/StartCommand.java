@@ -100,7 +100,7 @@ final class StartCommand implements Callable<Integer> {
         List<String> args = new ArrayList<>(wiring.globalArguments());
         args.addAll(options.asArguments());
         Duration timeout = wiring.config().bootTimeout().plusSeconds(30);
-        new VmmLauncher(args, wiring.config().logDir().resolve("vmm.stderr"))
+        new VmmLauncher(args, wiring.vmmStderr())
                 .launch(timeout, progress);
         progress.done();
         printSummary(wiring, output, out);

@@ -107,7 +107,9 @@ final class VmmCommand implements java.util.concurrent.Callable<Integer> {
         };
         EnclaveService.Launch launch;
         try {
-            launch = Wiring.forStart(global, options).withLogging().launch();
+            Wiring wiring = Wiring.forStart(global, options);
+            LogSetup.capStderr(wiring.vmmStderr());
+            launch = wiring.withLogging().launch();
         } catch (EnclaveException e) {
             // Nothing is reserved yet; the parent reports the error as its own.
             events.failed(e);

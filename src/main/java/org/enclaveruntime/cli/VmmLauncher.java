@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.devices.CappedLogFile;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.service.LifecycleErrors;
@@ -63,6 +64,8 @@ final class VmmLauncher {
         try {
             if (stderrLog != null) {
                 Files.createDirectories(stderrLog.getParent());
+                // The VMM caps the file while it runs (LogSetup.capStderr); this keeps one that grew before.
+                CappedLogFile.rollIfOver(stderrLog, LogSetup.STDERR_CAP);
             }
             ProcessBuilder builder = new ProcessBuilder(command())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

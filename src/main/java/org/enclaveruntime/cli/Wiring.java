@@ -90,6 +90,11 @@ final class Wiring {
         return config().logDir().resolve("console.log");
     }
 
+    /** Where the VMM that `start` launches writes its stderr. */
+    Path vmmStderr() {
+        return config().logDir().resolve("vmm.stderr");
+    }
+
     /** Arguments that make the VMM process load the same configuration this process did. */
     List<String> globalArguments() {
         List<String> args = new java.util.ArrayList<>();

@@ -1,11 +1,13 @@
 package org.enclaveruntime.devices;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An address space (I/O ports or MMIO) with devices at fixed ranges. Devices are added while the VM is
  * built; dispatch is a binary search over sorted arrays, so an exit allocates nothing. An access no device
- * claims reads as all ones and a write is dropped; both are logged rate-limited, never fatal.
+ * claims reads as all ones and a write is dropped; both are counted and go to the {@link GuestLog} (which
+ * rate-limits them), never fatal.
  */
 public final class DeviceBus {
     private final String space;
@@ -13,22 +15,23 @@ public final class DeviceBus {
     private long[] ends = new long[0];
     private BusDevice[] devices = new BusDevice[0];
     private String[] names = new String[0];
-    private final UnclaimedAccessLog unclaimed;
+    private final GuestLog log;
+    private final AtomicLong unclaimed = new AtomicLong();
     /** MMIO accesses cover size bytes of the range; a port access of any width addresses one port. */
     private final boolean accessCoversSize;
 
-    private DeviceBus(String space, boolean accessCoversSize) {
+    private DeviceBus(String space, boolean accessCoversSize, GuestLog log) {
         this.space = space;
         this.accessCoversSize = accessCoversSize;
-        this.unclaimed = new UnclaimedAccessLog(space);
+        this.log = log;
     }
 
-    public static DeviceBus ports() {
-        return new DeviceBus("port", false);
+    public static DeviceBus ports(GuestLog log) {
+        return new DeviceBus("port", false, log);
     }
 
-    public static DeviceBus mmio() {
-        return new DeviceBus("MMIO address", true);
+    public static DeviceBus mmio(GuestLog log) {
+        return new DeviceBus("MMIO address", true, log);
     }
 
     /** Adds a device at [start, start+length); ranges must not overlap. Not for use while vCPUs run. */
@@ -86,7 +89,8 @@ public final class DeviceBus {
     public long read(int vcpu, long address, int size) {
         int i = find(address, size);
         if (i < 0) {
-            unclaimed.record(vcpu, address, size, false, 0);
+            unclaimed.incrementAndGet();
+            log.unclaimed(space, vcpu, address, size, false, 0);
             return size >= 8 ? -1L : (1L << (8 * size)) - 1;
         }
         return devices[i].read(vcpu, address - starts[i], size);
@@ -96,7 +100,8 @@ public final class DeviceBus {
     public void write(int vcpu, long address, int size, long value) {
         int i = find(address, size);
         if (i < 0) {
-            unclaimed.record(vcpu, address, size, true, value);
+            unclaimed.incrementAndGet();
+            log.unclaimed(space, vcpu, address, size, true, value);
             return;
         }
         devices[i].write(vcpu, address - starts[i], size, value);
@@ -104,7 +109,7 @@ public final class DeviceBus {
 
     /** How many unclaimed accesses the guest made (for status and tests). */
     public long unclaimedAccesses() {
-        return unclaimed.total();
+        return unclaimed.get();
     }
 
     @Override

@@ -2,8 +2,6 @@ package org.enclaveruntime.devices;
 
 import org.enclaveruntime.memory.GuestAddressException;
 import org.enclaveruntime.memory.GuestMemory;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,15 +9,16 @@ import java.util.List;
 /**
  * The power and status ports of docs/guest-abi.md (0x500..0x506): READY, SHUTDOWN with an exit code, PANIC
  * with a message in guest memory, WAIT (idle), NOTIFY (normally absorbed by an ioeventfd), REPORT, and
- * FAULT, which only the VMM's ring-0 fault stub writes.
+ * FAULT, which only the VMM's ring-0 fault stub writes. Every write but PANIC and FAULT (each the enclave's
+ * end) is handled without allocating: what a guest can repeat a million times must cost no garbage.
  */
 public final class HypercallPorts implements BusDevice {
-    private static final Logger LOG = LoggerFactory.getLogger(HypercallPorts.class);
-
     public static final int BASE = 0x500;
     public static final int PORTS = 7;
     /** Offsets from {@link #BASE}. */
     public static final int STATUS = 0, SHUTDOWN = 1, PANIC = 2, WAIT = 3, NOTIFY = 4, REPORT = 5, FAULT = 6;
+    /** NOTIFY's port, which the VMM backs with an ioeventfd for 32-bit writes. */
+    public static final int NOTIFY_PORT = BASE + NOTIFY;
     public static final int STATUS_READY = 1;
     /** Bytes of a panic message read at most, its NUL included. */
     public static final int PANIC_MESSAGE_MAX = 512;
@@ -28,15 +27,20 @@ public final class HypercallPorts implements BusDevice {
 
     private final GuestMemory memory;
     private final HypercallListener listener;
-    private final List<Report> reports = new ArrayList<>();
+    private final GuestLog log;
+    /** The last REPORTs as a ring of primitives: recording one allocates nothing. */
+    private final int[] reportVcpus = new int[REPORTS_KEPT];
+    private final long[] reportValues = new long[REPORTS_KEPT];
+    private long reportCount;
 
     /** A REPORT write: the value a vCPU recorded. */
     public record Report(int vcpu, long value) {
     }
 
-    public HypercallPorts(GuestMemory memory, HypercallListener listener) {
+    public HypercallPorts(GuestMemory memory, HypercallListener listener, GuestLog log) {
         this.memory = memory;
         this.listener = listener;
+        this.log = log;
     }
 
     @Override
@@ -52,20 +56,23 @@ public final class HypercallPorts implements BusDevice {
                 if (value == STATUS_READY) {
                     listener.ready(vcpu);
                 } else {
-                    LOG.warn("vCPU {} wrote unknown status {} (ignored)", vcpu, value);
+                    log.unknownStatus(vcpu, value);
                 }
                 break;
             case SHUTDOWN:
                 listener.shutdown(vcpu, (int) value);
                 break;
             case PANIC:
-                listener.panic(vcpu, panicMessage(value));
+                String message = panicMessage(value);
+                log.panic(vcpu, message);
+                listener.panic(vcpu, message);
                 break;
             case WAIT:
                 listener.idle(vcpu);
                 break;
             case NOTIFY:
-                LOG.debug("vCPU {}: NOTIFY {} with no virtio device to take it", vcpu, value);
+                // 32-bit writes never get here (the ioeventfd takes them); there is no virtio device yet.
+                log.notifyExit(vcpu, value, size);
                 break;
             case REPORT:
                 record(vcpu, value);
@@ -79,19 +86,25 @@ public final class HypercallPorts implements BusDevice {
     }
 
     private void record(int vcpu, long value) {
-        LOG.debug("vCPU {} reports {}", vcpu, value);
-        synchronized (reports) {
-            if (reports.size() == REPORTS_KEPT) {
-                reports.remove(0);
-            }
-            reports.add(new Report(vcpu, value));
+        synchronized (reportValues) {
+            int slot = (int) (reportCount % REPORTS_KEPT);
+            reportVcpus[slot] = vcpu;
+            reportValues[slot] = value;
+            reportCount++;
         }
+        log.report(vcpu, value);
     }
 
     /** The REPORT values so far, oldest first (at most {@value #REPORTS_KEPT}). */
     public List<Report> reports() {
-        synchronized (reports) {
-            return List.copyOf(reports);
+        synchronized (reportValues) {
+            long first = Math.max(0, reportCount - REPORTS_KEPT);
+            List<Report> list = new ArrayList<>((int) (reportCount - first));
+            for (long i = first; i < reportCount; i++) {
+                int slot = (int) (i % REPORTS_KEPT);
+                list.add(new Report(reportVcpus[slot], reportValues[slot]));
+            }
+            return List.copyOf(list);
         }
     }
 

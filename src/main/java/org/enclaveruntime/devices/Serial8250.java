@@ -26,6 +26,7 @@ public final class Serial8250 implements BusDevice, AutoCloseable {
     private static final int MSR_CTS_DSR_DCD = 0xB0;
 
     private final OutputStream sink;
+    private final GuestLog log;
     private int ier;
     private int lcr = 0x03;
     private int mcr;
@@ -33,9 +34,13 @@ public final class Serial8250 implements BusDevice, AutoCloseable {
     private int divisor = 1;
     private boolean sinkFailed;
 
-    /** @param sink where transmitted bytes go; null discards them (the console is off without debug). */
-    public Serial8250(OutputStream sink) {
+    /**
+     * @param sink where transmitted bytes go; null discards them (the console is off without debug)
+     * @param log  where a failing sink is reported
+     */
+    public Serial8250(OutputStream sink, GuestLog log) {
         this.sink = sink;
+        this.log = log;
     }
 
     @Override
@@ -106,7 +111,7 @@ public final class Serial8250 implements BusDevice, AutoCloseable {
             }
         } catch (IOException e) {
             sinkFailed = true;
-            LOG.warn("console output stopped: {}", e.toString());
+            log.consoleFailed(e.toString());
         }
     }
 

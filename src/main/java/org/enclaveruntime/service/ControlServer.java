@@ -30,6 +30,8 @@ final class ControlServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Function<Duration, String> stopHandler;
     private final Thread thread;
+    /** How long close() waits for the answer to a request in progress. */
+    static final Duration REPLY_WAIT = Duration.ofSeconds(5);
 
     /**
      * Binds the socket. The caller holds the enclave lock, so a socket file left by a dead VMM is stale and
@@ -114,6 +116,10 @@ final class ControlServer implements AutoCloseable {
         return t.length() > 40 ? t.substring(0, 40) + "..." : t;
     }
 
+    /**
+     * Stops accepting and waits (at most {@link #REPLY_WAIT}) for a request being served to be answered, so
+     * that a process exiting right after close() does not leave a client with a connection closed unanswered.
+     */
     @Override
     public void close() {
         try {
@@ -121,6 +127,13 @@ final class ControlServer implements AutoCloseable {
             Files.deleteIfExists(path);
         } catch (IOException e) {
             log.debug("closing control socket {}: {}", path, e.toString());
+        }
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(REPLY_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -172,6 +172,9 @@ public final class EnclaveService {
             events.ready(record);
             return finish(enclave.awaitExit());
         } finally {
+            // A stop waiting for the teardown gets its answer out before this process may exit: a stop that
+            // raced with the enclave's own end would otherwise read a closed socket and report E450.
+            tornDown.countDown();
             control.close();
         }
     }

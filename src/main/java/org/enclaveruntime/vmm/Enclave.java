@@ -1,6 +1,7 @@
 package org.enclaveruntime.vmm;
 
 import org.enclaveruntime.devices.DeviceBus;
+import org.enclaveruntime.devices.GuestLog;
 import org.enclaveruntime.devices.HypercallPorts;
 import org.enclaveruntime.devices.HypercallListener;
 import org.enclaveruntime.devices.Serial8250;
@@ -45,25 +46,29 @@ public final class Enclave implements AutoCloseable {
     private final HypercallPorts power;
     private final DeviceBus ports;
     private final DeviceBus mmio;
+    private final NotifyEventFd notify;
     private boolean closed;
     /** Why close() could not release guest RAM and the fds (a vCPU thread would not stop); null when it did. */
     private volatile String leftBehind;
+    /** Guest RAM and the fds are gone: nothing may touch them (guarded by this). */
+    private boolean released;
 
     /**
      * Wires the devices and one runner per vCPU around a VM that {@link VmBuilder} has set up; the vCPUs run
      * only after {@link #start}. From here on the enclave owns {@code resources} and releases them on close.
      */
-    Enclave(VmSpec spec, long bootStartNanos, GuestMemory memory, Serial8250 serial, List<KvmVcpu> vcpus,
-            List<AutoCloseable> resources) {
+    Enclave(VmSpec spec, long bootStartNanos, GuestMemory memory, Serial8250 serial, GuestLog guestLog,
+            NotifyEventFd notify, List<KvmVcpu> vcpus, List<AutoCloseable> resources) {
         this.spec = spec;
         this.bootStartNanos = bootStartNanos;
         this.memory = memory;
+        this.notify = notify;
         this.resources.addAll(resources);
-        power = new HypercallPorts(memory, new Power());
-        ports = DeviceBus.ports();
+        power = new HypercallPorts(memory, new Power(), guestLog);
+        ports = DeviceBus.ports(guestLog);
         ports.register(Serial8250.COM1, Serial8250.REGISTERS, "COM1", serial);
         ports.register(HypercallPorts.BASE, HypercallPorts.PORTS, "power", power);
-        mmio = DeviceBus.mmio();
+        mmio = DeviceBus.mmio(guestLog);
         for (KvmVcpu vcpu : vcpus) {
             int pin = spec.pinCpus().isEmpty() ? -1 : spec.pinCpus().get(vcpu.index());
             runners.add(new VcpuRunner(vcpu, ports, mmio, this, pin));
@@ -116,12 +121,7 @@ public final class Enclave implements AutoCloseable {
      * have ended when it returns.
      */
     public EnclaveExit shutdown(Duration grace) {
-        if (!ended.isDone() && !stopping) {
-            shutdownRequested = true;
-            memory.writeU32(GuestLayout.CONTROL_GPA + GuestLayout.CONTROL_SHUTDOWN_REQUESTED, 1);
-            for (VcpuRunner r : runners) {
-                r.wake();
-            }
+        if (requestShutdown()) {
             try {
                 ended.get(grace.toNanos(), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
@@ -143,6 +143,23 @@ public final class Enclave implements AutoCloseable {
         return how;
     }
 
+    /**
+     * Sets the control page's shutdown flag and wakes idle vCPUs, unless the enclave has already ended or is
+     * being torn down. Under the same monitor as {@link #releaseResources}: a stop racing with the guest's
+     * own end must never write to guest RAM that close() has unmapped (that would bring the JVM down).
+     */
+    private synchronized boolean requestShutdown() {
+        if (released || ended.isDone() || stopping) {
+            return false;
+        }
+        shutdownRequested = true;
+        memory.writeU32(GuestLayout.CONTROL_GPA + GuestLayout.CONTROL_SHUTDOWN_REQUESTED, 1);
+        for (VcpuRunner r : runners) {
+            r.wake();
+        }
+        return true;
+    }
+
     /** Blocks until the enclave has ended and every vCPU thread has finished. */
     public EnclaveExit awaitExit() {
         return ended.join();
@@ -161,6 +178,11 @@ public final class Enclave implements AutoCloseable {
     /** Bytes of guest RAM resident in host memory now (for benchmarks and status). */
     public long guestResidentBytes() {
         return memory.residentBytes();
+    }
+
+    /** 32-bit NOTIFY writes so far, all taken by the ioeventfd without an exit. */
+    public long notifications() {
+        return notify.count();
     }
 
     /** Unclaimed port and MMIO accesses so far. */
@@ -253,6 +275,7 @@ public final class Enclave implements AutoCloseable {
     }
 
     private synchronized void releaseResources() {
+        released = true;
         for (int i = resources.size() - 1; i >= 0; i--) {
             try {
                 resources.get(i).close();
@@ -330,6 +353,9 @@ public final class Enclave implements AutoCloseable {
     private final class Power implements HypercallListener {
         @Override
         public void ready(int vcpu) {
+            if (ready.isDone()) {
+                return; // a guest repeating READY costs nothing, not even the Duration below
+            }
             Duration elapsed = Duration.ofNanos(System.nanoTime() - bootStartNanos);
             if (ready.complete(elapsed)) {
                 LOG.info("enclave ready after {} ms", elapsed.toNanos() / 1e6);
@@ -348,8 +374,7 @@ public final class Enclave implements AutoCloseable {
 
         @Override
         public void panic(int vcpu, String message) {
-            LOG.error("enclave panicked on vCPU {}: {}", vcpu, message);
-            end(new EnclaveExit.Panicked(message));
+            end(new EnclaveExit.Panicked(message)); // the message is logged through the GuestLog
         }
 
         /**

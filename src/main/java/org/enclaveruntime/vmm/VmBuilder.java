@@ -1,5 +1,8 @@
 package org.enclaveruntime.vmm;
 
+import org.enclaveruntime.devices.CappedLogFile;
+import org.enclaveruntime.devices.GuestLog;
+import org.enclaveruntime.devices.HypercallPorts;
 import org.enclaveruntime.devices.Serial8250;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.GeneralErrors;
@@ -19,8 +22,6 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,6 +35,8 @@ public final class VmBuilder {
     private static final int MAX_VCPUS = 255;
     private static final long MIN_RAM = 4L << 20;
     private static final long RAM_ALIGN = 2L << 20;
+    /** console.log is rolled to console.log.1 at this size: a guest printing forever fills 512 KiB at most. */
+    public static final long CONSOLE_LOG_CAP = 256L << 10;
 
     private VmBuilder() {
     }
@@ -71,6 +74,8 @@ public final class VmBuilder {
         resources.add(kvm);
         KvmVm vm = kvm.createVm();
         resources.add(vm);
+        NotifyEventFd notify = NotifyEventFd.register(vm, HypercallPorts.NOTIFY_PORT);
+        resources.add(notify);
         GuestMemory memory = GuestMemory.create(spec.memoryBytes(), spec.backing());
         resources.add(memory);
         memory.registerWith(vm, 0);
@@ -78,7 +83,10 @@ public final class VmBuilder {
         RuntimeLoader.load(elf, memory);
         GuestLayout.writeSystemArea(memory, spec.vcpuCount(), spec.debug(), spec.memoryBytes(), elf, spec.cid());
 
-        Serial8250 serial = new Serial8250(openConsole(spec));
+        // Closed after the devices that write to it (resources go in reverse order), so it says everything.
+        GuestLog guestLog = new GuestLog();
+        resources.add(guestLog);
+        Serial8250 serial = new Serial8250(openConsole(spec), guestLog);
         resources.add(serial);
 
         CpuidTable cpuid = kvm.supportedCpuid();
@@ -90,7 +98,7 @@ public final class VmBuilder {
             setEntryState(vcpu, spec.vcpuCount(), elf.entry(), spec.memoryBytes());
             vcpus.add(vcpu);
         }
-        return new Enclave(spec, start, memory, serial, vcpus, resources);
+        return new Enclave(spec, start, memory, serial, guestLog, notify, vcpus, resources);
     }
 
     private static void release(List<AutoCloseable> resources) {
@@ -144,8 +152,7 @@ public final class VmBuilder {
             return null;
         }
         try {
-            return new BufferedOutputStream(Files.newOutputStream(spec.consoleLog(), StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND, StandardOpenOption.WRITE));
+            return new BufferedOutputStream(CappedLogFile.open(spec.consoleLog(), CONSOLE_LOG_CAP));
         } catch (IOException e) {
             throw new EnclaveException(GeneralErrors.IO, "cannot open the console log " + spec.consoleLog() + ": "
                     + e.getMessage(), e);

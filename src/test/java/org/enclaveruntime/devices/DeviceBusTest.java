@@ -1,5 +1,6 @@
 package org.enclaveruntime.devices;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class DeviceBusTest {
+    private final GuestLog log = new GuestLog();
+
+    @AfterEach
+    void closeLog() {
+        log.close();
+    }
+
     /** Records accesses; reads return offset + 0x100. */
     static final class Recorder implements BusDevice {
         final List<String> log = new ArrayList<>();
@@ -28,7 +36,7 @@ class DeviceBusTest {
 
     @Test
     void dispatchesByRangeWithOffsets() {
-        DeviceBus bus = DeviceBus.mmio();
+        DeviceBus bus = DeviceBus.mmio(log);
         Recorder a = new Recorder();
         Recorder b = new Recorder();
         bus.register(0x2000, 0x1000, "b", b);
@@ -46,7 +54,7 @@ class DeviceBusTest {
 
     @Test
     void aPortAccessOfAnyWidthAddressesOnePort() {
-        DeviceBus bus = DeviceBus.ports();
+        DeviceBus bus = DeviceBus.ports(log);
         Recorder r = new Recorder();
         bus.register(0x500, 6, "power", r);
         bus.write(0, 0x505, 4, 9);
@@ -56,7 +64,7 @@ class DeviceBusTest {
 
     @Test
     void overlappingRangesAreRefused() {
-        DeviceBus bus = DeviceBus.ports();
+        DeviceBus bus = DeviceBus.ports(log);
         bus.register(0x3f8, 8, "com1", new Recorder());
         assertThrows(IllegalArgumentException.class, () -> bus.register(0x3ff, 1, "x", new Recorder()));
         assertThrows(IllegalArgumentException.class, () -> bus.register(0x3f0, 9, "y", new Recorder()));
@@ -66,7 +74,7 @@ class DeviceBusTest {
 
     @Test
     void unclaimedFloodIsCountedNotFatal() {
-        DeviceBus bus = DeviceBus.ports();
+        DeviceBus bus = DeviceBus.ports(log);
         for (int i = 0; i < 100_000; i++) {
             bus.write(0, 0x600, 1, i);
         }
@@ -76,7 +84,7 @@ class DeviceBusTest {
     @Test
     void serialTransmitsAndKeepsItsRegisters() {
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
-        Serial8250 uart = new Serial8250(sink);
+        Serial8250 uart = new Serial8250(sink, log);
         for (char c : "ok\n".toCharArray()) {
             assertEquals(0x60, uart.read(0, 5, 1) & 0x60, "LSR: THR empty and transmitter idle");
             uart.write(0, 0, 1, c);
@@ -91,6 +99,6 @@ class DeviceBusTest {
         uart.write(0, 3, 1, 0x03);
         assertEquals("ok\n", sink.toString(), "divisor writes are not transmitted");
         assertEquals(0x03, uart.read(0, 3, 1));
-        new Serial8250(null).write(0, 0, 1, 'x');
+        new Serial8250(null, log).write(0, 0, 1, 'x');
     }
 }

@@ -2,6 +2,7 @@ package org.enclaveruntime.devices;
 
 import org.enclaveruntime.memory.GuestMemory;
 import org.enclaveruntime.memory.MemoryBacking;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HypercallPortsTest {
     private static final long SIZE = 2L << 20;
+    private final GuestLog log = new GuestLog();
+
+    @AfterEach
+    void closeLog() {
+        log.close();
+    }
 
     static final class Events implements HypercallListener {
         final List<String> seen = new ArrayList<>();
@@ -47,7 +54,7 @@ class HypercallPortsTest {
     void portsMapToEvents() {
         try (GuestMemory m = GuestMemory.create(SIZE, MemoryBacking.ORDINARY)) {
             Events events = new Events();
-            HypercallPorts power = new HypercallPorts(m, events);
+            HypercallPorts power = new HypercallPorts(m, events, log);
             byte[] msg = "bad\tthing\u001b[2J\0ignored".getBytes(StandardCharsets.ISO_8859_1);
             m.write(0x4000, msg, 0, msg.length);
             power.write(0, 0, 4, 1);
@@ -65,7 +72,7 @@ class HypercallPortsTest {
     @Test
     void panicMessageIsCappedAndStaysInsideRam() {
         try (GuestMemory m = GuestMemory.create(SIZE, MemoryBacking.ORDINARY)) {
-            HypercallPorts power = new HypercallPorts(m, new Events());
+            HypercallPorts power = new HypercallPorts(m, new Events(), log);
             byte[] a = new byte[2000];
             java.util.Arrays.fill(a, (byte) 'a');
             m.write(0x1000, a, 0, a.length);
@@ -81,7 +88,7 @@ class HypercallPortsTest {
     @Test
     void reportsAreBounded() {
         try (GuestMemory m = GuestMemory.create(SIZE, MemoryBacking.ORDINARY)) {
-            HypercallPorts power = new HypercallPorts(m, new Events());
+            HypercallPorts power = new HypercallPorts(m, new Events(), log);
             for (int i = 0; i < HypercallPorts.REPORTS_KEPT + 10; i++) {
                 power.write(0, 5, 4, i);
             }
