@@ -26,14 +26,17 @@ public final class HugepageReservation {
     private static final Object LOCK = new Object();
 
     private final HugepagePoolControl pools;
+    private final Path root;
 
     /** Pools below {@code root}: "/" in production. */
     public HugepageReservation(Path root) {
-        this(HugepagePoolControl.sysfs(new SysfsFiles(root)));
+        this(HugepagePoolControl.sysfs(new SysfsFiles(root)), root);
     }
 
-    HugepageReservation(HugepagePoolControl pools) {
+    /** {@code pools} of the machine below {@code root}, whose boot id the grants carry. */
+    HugepageReservation(HugepagePoolControl pools, Path root) {
         this.pools = pools;
+        this.root = root;
     }
 
     /**
@@ -75,7 +78,8 @@ public final class HugepageReservation {
                 got = pools.read(size, node) - before;
             }
             // More than asked means someone else raised the pool at the same moment: those pages are theirs.
-            HugepageGrant grant = new HugepageGrant(size.bytes(), node, (int) Math.max(0, Math.min(got, pages)));
+            HugepageGrant grant = new HugepageGrant(size.bytes(), node, (int) Math.max(0, Math.min(got, pages)),
+                    BootId.current(root));
             LOG.debug("{}: asked for {} more pages, got {}", pools.describe(size, node), pages, got);
             if (got < pages) {
                 release(grant);
@@ -90,9 +94,17 @@ public final class HugepageReservation {
         }
     }
 
-    /** Lowers the pool by what the grant added, never below zero. */
+    /**
+     * Lowers the pool by what the grant added, never below zero. A grant from another boot is dropped: the
+     * pool it raised was reset by the reboot, and lowering today's pool would take pages reserved at boot.
+     */
     public void release(HugepageGrant grant) {
         if (grant.added() <= 0) {
+            return;
+        }
+        if (!BootId.isCurrent(grant.bootId(), root)) {
+            LOG.warn("not giving back {} {} hugepages recorded in boot {}: this is boot {}, whose pools started "
+                    + "afresh", grant.added(), grant.pageSize().label(), grant.bootId(), BootId.current(root));
             return;
         }
         PageSize size = grant.pageSize();

@@ -105,6 +105,7 @@ public final class StateJson {
                 g.writeNumberField("page_size_bytes", h.pageSizeBytes());
                 g.writeNumberField("node", h.node());
                 g.writeNumberField("added", h.added());
+                writeString(g, "boot_id", h.bootId());
                 g.writeEndObject();
             }
             g.writeEndArray();
@@ -339,6 +340,7 @@ public final class StateJson {
             long pageSizeBytes = 0;
             int node = 0;
             int added = 0;
+            String bootId = null;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String key = p.currentName();
                 JsonToken n = p.nextToken();
@@ -346,10 +348,11 @@ public final class StateJson {
                     case "page_size_bytes" -> pageSizeBytes = requiredLong(p, n, "reserved_hugepages.page_size_bytes");
                     case "node" -> node = intValue(p, n, "reserved_hugepages.node");
                     case "added" -> added = intValue(p, n, "reserved_hugepages.added");
+                    case "boot_id" -> bootId = string(p, n, "reserved_hugepages.boot_id");
                     default -> p.skipChildren();
                 }
             }
-            grants.add(new HugepageGrant(pageSizeBytes, node, added));
+            grants.add(new HugepageGrant(pageSizeBytes, node, added, bootId));
         }
         return Collections.unmodifiableList(grants);
     }

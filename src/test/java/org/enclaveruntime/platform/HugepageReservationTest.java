@@ -67,7 +67,8 @@ class HugepageReservationTest {
         long nodeBefore = read(NODE0_NR);
         HugepageGrant grant = new HugepageReservation(ROOT).add(PageSize.SIZE_2M, 0, 3);
         outstanding.add(grant);
-        assertEquals(new HugepageGrant(PageSize.SIZE_2M.bytes(), 0, 3), grant);
+        assertEquals(new HugepageGrant(PageSize.SIZE_2M.bytes(), 0, 3, BootId.current(ROOT)), grant);
+        assertTrue(grant.bootId().matches("[0-9a-f-]{36}"), grant.bootId());
         assertEquals(nodeBefore + 3, read(NODE0_NR));
         assertEquals(globalBefore + 3, read(GLOBAL_NR), "a node's pages count in the system-wide pool");
         new HugepageReservation(ROOT).release(grant);
@@ -107,7 +108,7 @@ class HugepageReservationTest {
     void kernelGivingFewerIsAnErrorAndNothingStaysReserved() throws IOException {
         Path root = FakeSysfs.twoCores(dir).pool(PageSize.SIZE_2M, -1, 10, 10).root();
         Path nr = root.resolve("sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
-        HugepageReservation r = new HugepageReservation(new StingyKernel(root, 16));
+        HugepageReservation r = new HugepageReservation(new StingyKernel(root, 16), root);
         EnclaveException e = assertThrows(EnclaveException.class, () -> r.add(PageSize.SIZE_2M, -1, 100));
         assertSame(PlatformErrors.HUGEPAGES_NOT_GRANTED, e.code());
         assertTrue(e.getMessage().contains("asked the kernel for 100 more 2M hugepages"), e.getMessage());
@@ -123,7 +124,7 @@ class HugepageReservationTest {
         HugepageNeed fails = new HugepageNeed(PageSize.SIZE_2M, -1, 500, 8, 8, 492);
         PartitionPlan plan = new PartitionPlan(CpuList.of(4, 12), 1000, PageSize.SIZE_2M, 1, List.of(fits, fails),
                 CpuList.parse("0-3,5-11,13-15"), 63_000, false, null);
-        HugepageReservation r = new HugepageReservation(new StingyKernel(root, 20));
+        HugepageReservation r = new HugepageReservation(new StingyKernel(root, 20), root);
         assertThrows(EnclaveException.class, () -> r.reserve(plan));
         assertEquals(8, read(root.resolve("sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages")));
         assertEquals(8, read(root.resolve("sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")));
@@ -138,6 +139,31 @@ class HugepageReservationTest {
         Files.writeString(nr, "12\n"); // someone else added 7 while the enclave ran
         ours.release(root);
         assertEquals(7, read(nr));
+    }
+
+    @Test
+    void aGrantFromAnotherBootIsNeverGivenBack() throws IOException {
+        Path root = FakeSysfs.twoCores(dir).pool(PageSize.SIZE_2M, -1, 10, 10).bootId("boot-a").root();
+        Path nr = root.resolve("sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
+        HugepageGrant grant = new HugepageReservation(root).add(PageSize.SIZE_2M, -1, 4);
+        assertEquals("boot-a", grant.bootId());
+        assertEquals(14, read(nr));
+
+        // A reboot: the pool is back to its boot-time 10 pages, none of them ours.
+        FakeSysfs.at(root).bootId("boot-b").pool(PageSize.SIZE_2M, -1, 10, 10);
+        grant.release(root);
+        assertEquals(10, read(nr), "the new boot's pages stay");
+
+        FakeSysfs.at(root).bootId("boot-a").pool(PageSize.SIZE_2M, -1, 14, 14);
+        grant.release(root);
+        assertEquals(10, read(nr), "in its own boot the grant is given back");
+    }
+
+    @Test
+    void aGrantWithoutBootIdIsNotGivenBackOnAMachineThatHasOne() throws IOException {
+        Path root = FakeSysfs.twoCores(dir).pool(PageSize.SIZE_2M, -1, 14, 14).bootId("boot-a").root();
+        new HugepageGrant(PageSize.SIZE_2M.bytes(), -1, 4, null).release(root);
+        assertEquals(14, read(root.resolve("sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")));
     }
 
     @Test

@@ -37,7 +37,7 @@ class PlanJsonTest {
 
     @Test
     void grantAndCpuListSurviveTheStateFile() throws Exception {
-        HugepageGrant grant = new HugepageGrant(PageSize.SIZE_2M.bytes(), 1, 504);
+        HugepageGrant grant = new HugepageGrant(PageSize.SIZE_2M.bytes(), 1, 504, "c6a06662-525e-4a19-b7ec-7e5a0992de34");
         assertEquals(grant, JSON.readValue(JSON.writeValueAsString(grant), HugepageGrant.class));
         CpuList cpus = CpuList.parse("1,4-7");
         assertEquals(cpus, JSON.readValue(JSON.writeValueAsString(cpus), CpuList.class));
