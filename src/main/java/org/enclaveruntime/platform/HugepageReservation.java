@@ -60,6 +60,27 @@ public final class HugepageReservation {
         }
     }
 
+    /** What a start reserved: the plan it carries out and the pages it added to give back at stop. */
+    public record Reserved(PartitionPlan plan, List<HugepageGrant> grants) {
+    }
+
+    /**
+     * Like {@link #reserve}, but when the kernel cannot give the pages of a plan that has a fallback
+     * (hugepages = auto asking for 1G pages), what it gave is returned and the fallback (2M) is reserved.
+     */
+    public Reserved reserveOrFallBack(PartitionPlan plan) {
+        try {
+            return new Reserved(plan, reserve(plan));
+        } catch (EnclaveException e) {
+            if (plan.fallback() == null || e.code() != PlatformErrors.HUGEPAGES_NOT_GRANTED) {
+                throw e;
+            }
+            LOG.info("hugepages = auto: {} pages not to be had ({}); using {} pages", plan.pageSize().label(),
+                    e.getMessage(), plan.fallback().pageSize().label());
+            return new Reserved(plan.fallback(), reserve(plan.fallback()));
+        }
+    }
+
     /**
      * Raises one pool by {@code pages}. If the kernel gives fewer, what it gave is given back and the error
      * says how many were asked and got.

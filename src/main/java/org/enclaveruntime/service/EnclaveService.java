@@ -122,18 +122,20 @@ public final class EnclaveService {
         ControlServer control;
         try {
             PartitionPlan plan = launch.planner().get();
-            VmSpec vm = launch.vmFor().apply(plan);
-            write(new StateRecord(EnclaveState.STARTING, pid, vm.cid(), plan.cpuIds().cpus(),
-                    vm.memoryBytes() >> 20, plan.pageSize().toString(), launch.image(), launch.measurements(),
-                    record.vsockSocket(), vm.consoleLog() == null ? null : vm.consoleLog().toString(), null, null,
-                    List.of()));
             if (plan.hugepages().stream().anyMatch(need -> need.toAdd() > 0)) {
                 requireNoStop();
                 events.progress("reserving hugepages");
-                // Recorded before use: if this process dies from here on, the next start or stop gives them back.
-                grants = hugepages.reserve(plan);
-                write(record.withReservedHugepages(grants));
+                // hugepages = auto may fall back from 1G to 2M pages here, so the VM is sized afterwards.
+                HugepageReservation.Reserved reserved = hugepages.reserveOrFallBack(plan);
+                plan = reserved.plan();
+                grants = reserved.grants();
             }
+            VmSpec vm = launch.vmFor().apply(plan);
+            // Recorded before use: if this process dies from here on, the next start or stop gives them back.
+            write(new StateRecord(EnclaveState.STARTING, pid, vm.cid(), plan.cpuIds().cpus(),
+                    vm.memoryBytes() >> 20, plan.pageSize().toString(), launch.image(), launch.measurements(),
+                    record.vsockSocket(), vm.consoleLog() == null ? null : vm.consoleLog().toString(), null, null,
+                    grants));
             requireNoStop();
             events.progress("booting " + vm.vcpuCount() + " vCPU(s), " + (vm.memoryBytes() >> 20) + " MiB");
             enclave = VmBuilder.boot(vm);

@@ -23,8 +23,9 @@ class PlanJsonTest {
     void planRendersAsJsonAndText() throws Exception {
         Path root = FakeSysfs.sixteenNuma(dir).root();
         PartitionPlan plan = PartitionPlanner.plan(new PartitionRequest(CpuRequest.count(4), 1L << 30, 512L << 20,
-                false, HugepagePolicy.AUTO), TopologyReader.read(root), MemoryReader.read(root));
+                false, HugepagePolicy.SIZE_2M), TopologyReader.read(root), MemoryReader.read(root));
         JsonNode j = JSON.readTree(JSON.writeValueAsString(plan));
+        assertTrue(j.get("fallback").isNull());
         assertEquals("[4,5,12,13]", j.get("cpu_ids").toString());
         assertEquals("2M", j.get("page_size").asText());
         assertEquals(1, j.get("numa_node").asInt());
@@ -33,6 +34,17 @@ class PlanJsonTest {
         String text = plan.describe();
         assertTrue(text.contains("cpu_ids        4-5,12-13 (4 CPUs)"), text);
         assertTrue(text.contains("512 x 2M on node 1: pool has 8, 8 free, 504 to add"), text);
+    }
+
+    @Test
+    void autoPlanShowsItsFallback() throws Exception {
+        Path root = FakeSysfs.twoCores(dir).root();
+        PartitionPlan plan = PartitionPlanner.plan(new PartitionRequest(CpuRequest.count(1), 2L << 30, 512L << 20,
+                false, HugepagePolicy.AUTO), TopologyReader.read(root), MemoryReader.read(root));
+        JsonNode j = JSON.readTree(JSON.writeValueAsString(plan));
+        assertEquals("1G", j.get("page_size").asText());
+        assertEquals("2M", j.get("fallback").get("page_size").asText());
+        assertEquals(1024, j.get("fallback").get("hugepages").get(0).get("to_add").asInt());
     }
 
     @Test
