@@ -77,14 +77,16 @@ public final class CpusetIsolation {
         }
         this.journal = new CpusetJournal(bootId, List.of());
         this.recorder = recorder;
+        long t0 = System.nanoTime();
         try {
             if (where.version() == CgroupVersion.V1) {
                 applyV1(cpus, vcpuThreads);
             } else {
                 applyV2(cpus, vcpuThreads, pid);
             }
-            LOG.info("isolate = cpuset: CPU{} belong to the vCPU threads {} ({} changes to {})", cpus.format(),
-                    vcpuThreads, journal.changes().size(), where.mount());
+            LOG.info("isolate = cpuset: CPU{} belong to the vCPU threads {} ({} changes to {} in {} ms)",
+                    cpus.format(), vcpuThreads, journal.changes().size(), where.mount(),
+                    (System.nanoTime() - t0) / 1_000_000);
             return journal;
         } catch (RuntimeException e) {
             try {

@@ -50,7 +50,7 @@ class CpusetIsolationHostTest {
             }
         }, "vcpu-test");
         vcpu.start();
-        int tid = vcpuTid.get(10, TimeUnit.SECONDS);
+        int tid = vcpuTid.get(120, TimeUnit.SECONDS); // loading JNR takes seconds in the nested harness
         long self = ProcessHandle.current().pid();
         Thread.sleep(100); // taskset has exec'd sleep by now
 
