@@ -33,4 +33,13 @@ public sealed interface CpusetChange {
      */
     record MovedProcess(long pid, String mount, String from, String to) implements CpusetChange {
     }
+
+    /**
+     * A thread of the primary pinned (sched_setaffinity) to {@code cpus}, fewer than all CPUs, noted before any
+     * cpuset changes: kernels before 6.2 reset a task's mask to its cpuset's CPUs when those change or the task
+     * moves, and forget the pinning. Undone by pinning it again if the same thread (same {@code startTime},
+     * so not a reused id) still lives and its mask differs.
+     */
+    record Pinned(int tid, long startTime, String cpus) implements CpusetChange {
+    }
 }

@@ -109,6 +109,7 @@ public final class CpusetIsolation {
         List<String> overlapping = overlapping(top, cpus, Set.of(enclave, primary));
         String mems = read(top + "/cpuset.effective_mems");
 
+        notePinnedThreads(all);
         narrow(overlapping, cpus);
         create(enclave);
         write(enclave + "/cpuset.mems", mems);
@@ -140,6 +141,7 @@ public final class CpusetIsolation {
                     + " in " + fs.describe("/proc/" + pid + "/cgroup"));
         }
 
+        notePinnedThreads(all);
         if (!List.of(read(top + "/cgroup.subtree_control").split("\\s+")).contains("cpuset")) {
             record(new CpusetChange.EnabledController(top, "cpuset"));
             write(top + "/cgroup.subtree_control", "+cpuset");
@@ -364,6 +366,8 @@ public final class CpusetIsolation {
                     throw new IOException(stuck + " threads could not move back from " + fs.describe(m.to()));
                 }
             }
+        } else if (change instanceof CpusetChange.Pinned p) {
+            fs.repin(p);
         } else if (change instanceof CpusetChange.MovedProcess p) {
             String from = p.from().equals("/") ? p.mount() : p.mount() + p.from();
             if (fs.exists(from) && p.to().equals(fs.cgroupOf((int) p.pid(), CgroupVersion.V2))) {
@@ -393,8 +397,20 @@ public final class CpusetIsolation {
     }
 
     private void record(CpusetChange change) {
-        journal = journal.plus(change);
+        record(List.of(change));
+    }
+
+    private void record(List<? extends CpusetChange> changes) {
+        journal = journal.plus(changes);
         recorder.accept(journal);
+    }
+
+    /** Notes every pinned thread first, so the give-back (newest first) re-pins them last. One state write. */
+    private void notePinnedThreads(CpuList all) {
+        List<CpusetChange.Pinned> pinned = fs.pinnedThreads(all);
+        if (!pinned.isEmpty()) {
+            record(pinned);
+        }
     }
 
     private String read(String file) {

@@ -16,9 +16,9 @@ public record CpusetJournal(String bootId, List<CpusetChange> changes) {
         changes = List.copyOf(changes);
     }
 
-    CpusetJournal plus(CpusetChange change) {
+    CpusetJournal plus(List<? extends CpusetChange> added) {
         List<CpusetChange> more = new ArrayList<>(changes);
-        more.add(change);
+        more.addAll(added);
         return new CpusetJournal(bootId, more);
     }
 }

@@ -145,6 +145,11 @@ public final class StateJson {
                 g.writeStringField("from", x.from());
                 g.writeStringField("to", x.to());
                 g.writeStringField("file", x.file());
+            } else if (c instanceof CpusetChange.Pinned x) {
+                g.writeStringField("kind", "pinned");
+                g.writeNumberField("tid", x.tid());
+                g.writeNumberField("start_time", x.startTime());
+                g.writeStringField("cpus", x.cpus());
             } else if (c instanceof CpusetChange.MovedProcess x) {
                 g.writeStringField("kind", "moved_process");
                 g.writeNumberField("pid", x.pid());
@@ -404,12 +409,12 @@ public final class StateJson {
     private static CpusetChange change(JsonParser p, JsonToken t) throws IOException {
         expect(p, t, JsonToken.START_OBJECT, "a cpuset_isolation change");
         Map<String, String> f = new LinkedHashMap<>();
-        long pid = -1;
+        Map<String, Long> n = new LinkedHashMap<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             JsonToken v = p.nextToken();
-            if (key.equals("pid")) {
-                pid = requiredLong(p, v, "cpuset_isolation.changes.pid");
+            if (List.of("pid", "tid", "start_time").contains(key)) {
+                n.put(key, requiredLong(p, v, "cpuset_isolation.changes." + key));
             } else {
                 f.put(key, string(p, v, "cpuset_isolation.changes." + key));
             }
@@ -421,6 +426,7 @@ public final class StateJson {
             case "enabled_controller" -> List.of("dir", "controller");
             case "moved_threads" -> List.of("from", "to", "file");
             case "moved_process" -> List.of("mount", "from", "to");
+            case "pinned" -> List.of("cpus");
             default -> throw new JsonParseException(p, "cpuset_isolation: unknown change kind '" + kind + "'");
         };
         for (String key : required) {
@@ -428,15 +434,20 @@ public final class StateJson {
                 throw new JsonParseException(p, "cpuset_isolation: a '" + kind + "' change without " + key);
             }
         }
-        if (kind.equals("moved_process") && pid < 0) {
-            throw new JsonParseException(p, "cpuset_isolation: a 'moved_process' change without pid");
+        for (String key : kind.equals("moved_process") ? List.of("pid") : kind.equals("pinned")
+                ? List.of("tid", "start_time") : List.<String>of()) {
+            if (n.get(key) == null) {
+                throw new JsonParseException(p, "cpuset_isolation: a '" + kind + "' change without " + key);
+            }
         }
         return switch (kind) {
             case "created" -> new CpusetChange.Created(f.get("dir"));
             case "wrote" -> new CpusetChange.Wrote(f.get("file"), f.get("before"));
             case "enabled_controller" -> new CpusetChange.EnabledController(f.get("dir"), f.get("controller"));
             case "moved_threads" -> new CpusetChange.MovedThreads(f.get("from"), f.get("to"), f.get("file"));
-            case "moved_process" -> new CpusetChange.MovedProcess(pid, f.get("mount"), f.get("from"), f.get("to"));
+            case "moved_process" -> new CpusetChange.MovedProcess(n.get("pid"), f.get("mount"), f.get("from"),
+                    f.get("to"));
+            case "pinned" -> new CpusetChange.Pinned(n.get("tid").intValue(), n.get("start_time"), f.get("cpus"));
             default -> throw new IllegalStateException(kind);
         };
     }

@@ -29,6 +29,8 @@ final class FakeCgroupKernel implements CgroupFs {
     private final Map<Integer, String> threadGroup = new TreeMap<>();
     private final Map<Integer, Integer> processOf = new HashMap<>();
     private final Set<Integer> kernelThreads = new HashSet<>();
+    /** Threads pinned with sched_setaffinity; like kernels before 6.2, moving a thread forgets its pinning. */
+    private final Map<Integer, CpuList> pins = new TreeMap<>();
 
     FakeCgroupKernel(CgroupVersion version, String mount, CpuList online) {
         this.version = version;
@@ -75,6 +77,11 @@ final class FakeCgroupKernel implements CgroupFs {
         return this;
     }
 
+    FakeCgroupKernel pin(int tid, String cpus) {
+        pins.put(tid, CpuList.parse(cpus));
+        return this;
+    }
+
     FakeCgroupKernel kernelThread(int tid) {
         processOf.put(tid, tid);
         threadGroup.put(tid, mount);
@@ -97,7 +104,7 @@ final class FakeCgroupKernel implements CgroupFs {
             s.append(g.getKey()).append(' ').append(g.getValue()).append(" threads=")
                     .append(members(g.getKey())).append('\n');
         }
-        return s.toString();
+        return s.append("pinned ").append(pins).toString();
     }
 
     /** The CPUs thread {@code tid} may run on: its cgroup's effective CPUs. */
@@ -286,6 +293,7 @@ final class FakeCgroupKernel implements CgroupFs {
             throw new IOException(dir + ": No space left on device");
         }
         threadGroup.put(tid, dir);
+        pins.remove(tid);
     }
 
     private void writeCpus(String dir, CpuList cpus) throws IOException {
@@ -319,6 +327,7 @@ final class FakeCgroupKernel implements CgroupFs {
             }
         }
         groups.get(dir).put("cpuset.cpus.partition", kind);
+        pins.clear(); // the kernel sets every task of the cpusets involved to their new CPUs
     }
 
     @Override
@@ -366,5 +375,21 @@ final class FakeCgroupKernel implements CgroupFs {
     void exit(int tid) {
         threadGroup.remove(tid);
         processOf.remove(tid);
+        pins.remove(tid);
+    }
+
+    /** Start times are the thread id times 10 here: what matters is that a reused id has another. */
+    @Override
+    public List<CpusetChange.Pinned> pinnedThreads(CpuList all) {
+        List<CpusetChange.Pinned> pinned = new ArrayList<>();
+        pins.forEach((tid, cpus) -> pinned.add(new CpusetChange.Pinned(tid, tid * 10L, cpus.format())));
+        return pinned;
+    }
+
+    @Override
+    public void repin(CpusetChange.Pinned p) {
+        if (threadGroup.containsKey(p.tid()) && p.startTime() == p.tid() * 10L) {
+            pins.put(p.tid(), CpuList.parse(p.cpus()));
+        }
     }
 }
