@@ -128,7 +128,8 @@ final class Wiring {
             Path console = c.debug() ? rotateConsole() : null;
             return new VmSpec(plan.cpuIds().size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
                     plan.cpuIds().cpus(), backing, c.kvmDevice());
-        }, runDirectory(), c.bootTimeout(), c.image().toString(), image.measurements().asHex(), c.vsockSocket());
+        }, runDirectory(), c.bootTimeout(), c.image().toString(), image.measurements().asHex(), c.vsockSocket(),
+                c.isolate());
     }
 
     /**

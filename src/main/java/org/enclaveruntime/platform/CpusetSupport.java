@@ -1,19 +1,23 @@
 package org.enclaveruntime.platform;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Whether `isolate = cpuset` can work here: it needs the unified (v2) cgroup hierarchy with the cpuset
- * controller at its root. On a hybrid system (systemd's default before v248 and on many cloud images)
- * cpuset belongs to the v1 hierarchy and cannot be used from v2.
+ * Whether and where `isolate = cpuset` can work: the unified (v2) hierarchy when it offers the cpuset
+ * controller, else the legacy (v1) cpuset hierarchy. A hybrid system (systemd's default before v248 and on
+ * many cloud images, like the development machine) mounts cgroup2 without cpuset at /sys/fs/cgroup/unified
+ * and cpuset on v1 at /sys/fs/cgroup/cpuset: v1 is used there.
  *
- * @param available    true when a cgroup2 mount offers cpuset
- * @param cgroup2Mount where cgroup v2 is mounted, or null
- * @param reason       why not, or what was found
+ * @param version where cpuset is, or null when it is nowhere
+ * @param mount   the mount point of that hierarchy, e.g. /sys/fs/cgroup or /sys/fs/cgroup/cpuset; null if none
+ * @param reason  what was found, or why cpuset cannot be used
  */
-public record CpusetSupport(boolean available, String cgroup2Mount, String reason) {
+public record CpusetSupport(CgroupVersion version, String mount, String reason) {
+
+    public boolean available() {
+        return version != null;
+    }
 
     public static CpusetSupport detect() {
         return detect(Path.of("/"));
@@ -31,25 +35,27 @@ public record CpusetSupport(boolean available, String cgroup2Mount, String reaso
             }
             if (f[2].equals("cgroup2") && v2 == null) {
                 v2 = f[1];
-            } else if (f[2].equals("cgroup") && List.of(f[3].split(",")).contains("cpuset")) {
+            } else if (f[2].equals("cgroup") && List.of(f[3].split(",")).contains("cpuset") && v1Cpuset == null) {
                 v1Cpuset = f[1];
             }
         }
+        List<String> v2Controllers = List.of();
+        if (v2 != null && sys.exists(v2 + "/cgroup.controllers")) {
+            v2Controllers = List.of(sys.read(v2 + "/cgroup.controllers").split("\\s+"));
+        }
+        if (v2 != null && v2Controllers.contains("cpuset")) {
+            return new CpusetSupport(CgroupVersion.V2, v2, "cgroup v2 at " + v2 + " offers cpuset");
+        }
+        if (v1Cpuset != null) {
+            return new CpusetSupport(CgroupVersion.V1, v1Cpuset, "cpuset is on the v1 hierarchy at " + v1Cpuset
+                    + (v2 == null ? "" : " (hybrid cgroup mode: cgroup v2 at " + v2 + " offers '"
+                    + String.join(" ", v2Controllers).strip() + "')"));
+        }
         if (v2 == null) {
-            return new CpusetSupport(false, null, "no cgroup v2 hierarchy is mounted (no cgroup2 line in /proc/self/mounts)"
-                    + (v1Cpuset == null ? "" : "; cpuset is on the v1 hierarchy at " + v1Cpuset));
+            return new CpusetSupport(null, null, "no cgroup hierarchy offers cpuset (no cgroup2 mount and no "
+                    + "cgroup mount with the cpuset option in /proc/self/mounts)");
         }
-        String controllersFile = v2 + "/cgroup.controllers";
-        List<String> controllers = new ArrayList<>();
-        if (sys.exists(controllersFile)) {
-            controllers.addAll(List.of(sys.read(controllersFile).split("\\s+")));
-        }
-        if (!controllers.contains("cpuset")) {
-            return new CpusetSupport(false, v2, "cgroup v2 at " + v2 + " offers the controllers '"
-                    + String.join(" ", controllers).strip() + "' but not cpuset"
-                    + (v1Cpuset == null ? "" : ", because cpuset is attached to the v1 hierarchy at " + v1Cpuset
-                    + " (hybrid cgroup mode)"));
-        }
-        return new CpusetSupport(true, v2, "cgroup v2 at " + v2 + " offers cpuset");
+        return new CpusetSupport(null, null, "cgroup v2 at " + v2 + " offers the controllers '"
+                + String.join(" ", v2Controllers).strip() + "' but not cpuset, and no v1 hierarchy has cpuset");
     }
 }

@@ -26,14 +26,17 @@ public final class HugepageReservation {
     private static final Object LOCK = new Object();
 
     private final HugepagePoolControl pools;
+    private final Path root;
 
     /** Pools below {@code root}: "/" in production. */
     public HugepageReservation(Path root) {
-        this(HugepagePoolControl.sysfs(new SysfsFiles(root)));
+        this(HugepagePoolControl.sysfs(new SysfsFiles(root)), root);
     }
 
-    HugepageReservation(HugepagePoolControl pools) {
+    /** {@code pools} of the machine below {@code root}, whose boot id the grants carry. */
+    HugepageReservation(HugepagePoolControl pools, Path root) {
         this.pools = pools;
+        this.root = root;
     }
 
     /**
@@ -57,6 +60,27 @@ public final class HugepageReservation {
         }
     }
 
+    /** What a start reserved: the plan it carries out and the pages it added to give back at stop. */
+    public record Reserved(PartitionPlan plan, List<HugepageGrant> grants) {
+    }
+
+    /**
+     * Like {@link #reserve}, but when the kernel cannot give the pages of a plan that has a fallback
+     * (hugepages = auto asking for 1G pages), what it gave is returned and the fallback (2M) is reserved.
+     */
+    public Reserved reserveOrFallBack(PartitionPlan plan) {
+        try {
+            return new Reserved(plan, reserve(plan));
+        } catch (EnclaveException e) {
+            if (plan.fallback() == null || e.code() != PlatformErrors.HUGEPAGES_NOT_GRANTED) {
+                throw e;
+            }
+            LOG.info("hugepages = auto: {} pages not to be had ({}); using {} pages", plan.pageSize().label(),
+                    e.getMessage(), plan.fallback().pageSize().label());
+            return new Reserved(plan.fallback(), reserve(plan.fallback()));
+        }
+    }
+
     /**
      * Raises one pool by {@code pages}. If the kernel gives fewer, what it gave is given back and the error
      * says how many were asked and got.
@@ -75,7 +99,8 @@ public final class HugepageReservation {
                 got = pools.read(size, node) - before;
             }
             // More than asked means someone else raised the pool at the same moment: those pages are theirs.
-            HugepageGrant grant = new HugepageGrant(size.bytes(), node, (int) Math.max(0, Math.min(got, pages)));
+            HugepageGrant grant = new HugepageGrant(size.bytes(), node, (int) Math.max(0, Math.min(got, pages)),
+                    BootId.current(root));
             LOG.debug("{}: asked for {} more pages, got {}", pools.describe(size, node), pages, got);
             if (got < pages) {
                 release(grant);
@@ -90,9 +115,17 @@ public final class HugepageReservation {
         }
     }
 
-    /** Lowers the pool by what the grant added, never below zero. */
+    /**
+     * Lowers the pool by what the grant added, never below zero. A grant from another boot is dropped: the
+     * pool it raised was reset by the reboot, and lowering today's pool would take pages reserved at boot.
+     */
     public void release(HugepageGrant grant) {
         if (grant.added() <= 0) {
+            return;
+        }
+        if (!BootId.isCurrent(grant.bootId(), root)) {
+            LOG.warn("not giving back {} {} hugepages recorded in boot {}: this is boot {}, whose pools started "
+                    + "afresh", grant.added(), grant.pageSize().label(), grant.bootId(), BootId.current(root));
             return;
         }
         PageSize size = grant.pageSize();

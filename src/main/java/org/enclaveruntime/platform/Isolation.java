@@ -5,19 +5,18 @@ import org.enclaveruntime.errors.EnclaveException;
 import java.nio.file.Path;
 
 /**
- * Applies the `isolate` setting. Only `none` is carried out in this version: the VMM keeps its own
- * threads off the enclave CPUs ({@link CpuAffinity#confineOtherThreads}), the primary's other tasks may
- * still be scheduled there. `cpuset` is detected and refused with the reason; docs/platform.md describes
- * the design (a cgroup v2 cpuset partition) for when it can be built and tested on a v2 machine.
+ * Checks the `isolate` setting before anything is reserved. `none`: the VMM keeps its own threads off the
+ * enclave CPUs ({@link CpuAffinity#confineOtherThreads}), the primary's other tasks may still run there.
+ * `cpuset`: {@link CpusetIsolation} takes the CPUs from every other task once the vCPU threads run.
  */
 public final class Isolation {
     private Isolation() {
     }
 
     /**
-     * Checks that {@code mode} can be carried out here, before anything is reserved.
+     * Checks that {@code mode} can be carried out here.
      *
-     * @throws EnclaveException E611 for cpuset, naming what this machine lacks
+     * @throws EnclaveException E611 for cpuset where no cpuset hierarchy is mounted, naming what is missing
      */
     public static void check(IsolationMode mode, Path root) {
         if (mode == IsolationMode.NONE) {
@@ -26,10 +25,8 @@ public final class Isolation {
         CpusetSupport support = CpusetSupport.detect(root);
         if (!support.available()) {
             throw new EnclaveException(PlatformErrors.ISOLATION_UNSUPPORTED, "isolate = cpuset is not supported here: "
-                    + support.reason() + "; set isolate = none, or boot with systemd.unified_cgroup_hierarchy=1");
+                    + support.reason() + "; mount a cpuset hierarchy (cgroup v2 with cpuset, or v1 cpuset), "
+                    + "or set isolate = none");
         }
-        throw new EnclaveException(PlatformErrors.ISOLATION_UNSUPPORTED, "isolate = cpuset is not implemented in "
-                + "this version of enclavectl, although this machine could support it (" + support.reason()
-                + "); set isolate = none");
     }
 }

@@ -13,10 +13,10 @@ public record IsolationCheck(Path root) implements DoctorCheck {
     public CheckResult run() {
         CpusetSupport s = CpusetSupport.detect(root);
         if (s.available()) {
-            return CheckResult.ok("cpuset isolation possible: " + s.reason());
+            return CheckResult.ok("isolate = cpuset possible: " + s.reason());
         }
         return CheckResult.warn("isolate = cpuset not available: " + s.reason() + "; with isolate = none the "
                 + "primary's tasks may still be scheduled on the enclave's CPUs",
-                "accept isolate = none, or boot with systemd.unified_cgroup_hierarchy=1");
+                "accept isolate = none, or mount a cpuset hierarchy (cgroup v2 with cpuset, or cgroup v1 cpuset)");
     }
 }

@@ -15,12 +15,19 @@ import java.util.List;
  * @param primaryMemoryMib memory left to the primary: MemTotal minus the enclave's memory
  * @param shared           true when share_cpus made the enclave share CPUs with the primary: NO isolation
  * @param warning          what is not isolated and why, when shared; null otherwise
+ * @param fallback         with hugepages = auto and 1G pages still to add: the plan used instead when the
+ *                         kernel cannot give them (2M pages); null otherwise
  */
 public record PartitionPlan(CpuList cpuIds, long memoryMib, PageSize pageSize, int numaNode,
                             List<HugepageNeed> hugepages, CpuList primaryCpus, long primaryMemoryMib,
-                            boolean shared, String warning) {
+                            boolean shared, String warning, PartitionPlan fallback) {
     public PartitionPlan {
         hugepages = List.copyOf(hugepages);
+    }
+
+    public PartitionPlan withFallback(PartitionPlan other) {
+        return new PartitionPlan(cpuIds, memoryMib, pageSize, numaNode, hugepages, primaryCpus, primaryMemoryMib,
+                shared, warning, other);
     }
 
     /** The text form `start --dry-run` prints. */
@@ -38,6 +45,10 @@ public record PartitionPlan(CpuList cpuIds, long memoryMib, PageSize pageSize, i
                     .append(n.node() < 0 ? " system-wide" : " on node " + n.node()).append(": pool has ")
                     .append(n.total()).append(", ").append(n.free()).append(" free, ").append(n.toAdd())
                     .append(" to add\n");
+        }
+        if (fallback != null) {
+            s.append("fallback       ").append(fallback.pageSize().label()).append(" pages if the kernel cannot give the ")
+                    .append(pageSize.label()).append(" pages to add\n");
         }
         s.append("primary keeps  CPU").append(primaryCpus.format()).append(", ").append(primaryMemoryMib)
                 .append(" MiB\n");

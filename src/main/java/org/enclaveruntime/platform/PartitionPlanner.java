@@ -25,12 +25,39 @@ public final class PartitionPlanner {
     }
 
     public static PartitionPlan plan(PartitionRequest request, Topology topology, MemoryInfo memory) {
+        PartitionPlan plan;
+        try {
+            plan = plan(request, topology, memory, true);
+        } catch (EnclaveException e) {
+            if (request.hugepages() != HugepagePolicy.AUTO || e.code() != PlatformErrors.NOT_ENOUGH_MEMORY) {
+                throw e;
+            }
+            // Memory that does not fit as 1G pages to add may fit as free 2M pages; if not, the 2M error
+            // suggests a memory value in MiB, which auto can use, rather than in whole GiB.
+            return plan(request, topology, memory, false);
+        }
+        if (request.hugepages() == HugepagePolicy.AUTO && plan.pageSize() == PageSize.SIZE_1G
+                && plan.hugepages().stream().anyMatch(n -> n.toAdd() > 0)) {
+            // The kernel may not find a free, physically contiguous GiB at run time: say now what auto takes then.
+            PartitionPlan without;
+            try {
+                without = plan(request, topology, memory, false);
+            } catch (EnclaveException e) {
+                without = null;
+            }
+            return plan.withFallback(without);
+        }
+        return plan;
+    }
+
+    private static PartitionPlan plan(PartitionRequest request, Topology topology, MemoryInfo memory,
+                                      boolean autoMayTakeGiant) {
         validate(request);
         CpuChoice cpus = request.cpus() instanceof CpuRequest.Count c
                 ? byCount(c.count(), request.shareCpus(), topology)
                 : byIds(((CpuRequest.Ids) request.cpus()).ids(), request.shareCpus(), topology);
         int node = nodeOf(cpus.cpus(), topology);
-        PageSize pageSize = pageSize(request, memory, node, topology);
+        PageSize pageSize = pageSize(request, memory, node, topology, autoMayTakeGiant);
         List<HugepageNeed> needs = new ArrayList<>();
         if (pageSize.huge()) {
             HugepageNeed need = need(request.memoryBytes(), pageSize, poolNode(node, topology, memory, pageSize), memory);
@@ -45,7 +72,7 @@ public final class PartitionPlanner {
         CpuList primary = cpus.shared() ? topology.onlineCpus() : topology.onlineCpus().minus(cpus.cpus());
         long primaryMib = Math.max(0, memory.totalBytes() - request.memoryBytes()) / MIB;
         return new PartitionPlan(cpus.cpus(), request.memoryBytes() / MIB, pageSize, node, needs, primary,
-                primaryMib, cpus.shared(), cpus.warning());
+                primaryMib, cpus.shared(), cpus.warning(), null);
     }
 
     private record CpuChoice(CpuList cpus, boolean shared, String warning) {
@@ -248,22 +275,29 @@ public final class PartitionPlanner {
 
     // ---- memory -----------------------------------------------------------------------------------------
 
-    private static PageSize pageSize(PartitionRequest r, MemoryInfo memory, int node, Topology topology) {
+    private static PageSize pageSize(PartitionRequest r, MemoryInfo memory, int node, Topology topology,
+                                     boolean autoMayTakeGiant) {
         long bytes = r.memoryBytes();
         return switch (r.hugepages()) {
             case OFF -> PageSize.SIZE_4K;
             case SIZE_1G -> explicitSize(PageSize.SIZE_1G, bytes, memory);
             case SIZE_2M -> explicitSize(PageSize.SIZE_2M, bytes, memory);
             case AUTO -> {
-                // 1G pages only when the pool already holds them (reserved at boot): the kernel rarely finds a
-                // free, physically contiguous GiB at run time, while 2M pages it usually can.
-                Optional<HugepagePool> giant = memory.pool(PageSize.SIZE_1G, poolNode(node, topology, memory,
-                        PageSize.SIZE_1G));
-                if (bytes % PageSize.SIZE_1G.bytes() == 0 && giant.isPresent()
-                        && giant.get().available() * PageSize.SIZE_1G.bytes() >= bytes) {
+                // Pages already free in a pool (reserved at boot) first, 1G before 2M. Else 1G whenever memory is
+                // whole GiB and the kernel has a 1G pool: the pages are asked for at start and, if the kernel
+                // cannot find free contiguous GiBs, the plan's fallback (2M) is used instead.
+                boolean wholeGiB = bytes % PageSize.SIZE_1G.bytes() == 0;
+                boolean whole2M = bytes % PageSize.SIZE_2M.bytes() == 0 && memory.supports(PageSize.SIZE_2M);
+                if (wholeGiB && freeIn(PageSize.SIZE_1G, node, topology, memory) >= bytes) {
                     yield PageSize.SIZE_1G;
                 }
-                if (bytes % PageSize.SIZE_2M.bytes() == 0 && memory.supports(PageSize.SIZE_2M)) {
+                if (whole2M && freeIn(PageSize.SIZE_2M, node, topology, memory) >= bytes) {
+                    yield PageSize.SIZE_2M;
+                }
+                if (autoMayTakeGiant && wholeGiB && memory.supports(PageSize.SIZE_1G)) {
+                    yield PageSize.SIZE_1G;
+                }
+                if (whole2M) {
                     yield PageSize.SIZE_2M;
                 }
                 yield PageSize.SIZE_4K;
@@ -285,6 +319,12 @@ public final class PartitionPlanner {
                     + "M: set memory = " + (lower > 0 ? lower + "M or " : "") + upper + "M, or hugepages = auto");
         }
         return size;
+    }
+
+    /** Bytes of free pages of {@code size} in the pool a plan on {@code node} would take them from. */
+    private static long freeIn(PageSize size, int node, Topology topology, MemoryInfo memory) {
+        return memory.pool(size, poolNode(node, topology, memory, size)).map(HugepagePool::available).orElse(0L)
+                * size.bytes();
     }
 
     /** Per-node pools only matter when there is more than one node and the CPUs sit in one of them. */

@@ -77,11 +77,19 @@ public final class PlatformErrors {
                     + "that this process's cpuset allows (EINVAL), or a thread of another user (EPERM).");
 
     public static final ErrorCode ISOLATION_UNSUPPORTED = new ErrorCode("E611", ExitStatus.RESOURCES,
-            "CPU isolation not supported here",
-            "Set isolate = none, or boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1) and the cpuset controller.",
-            "isolate = cpuset moves the primary's tasks off the enclave CPUs with a cgroup v2 cpuset. It needs "
-                    + "the unified (v2) hierarchy with the cpuset controller available at its root. The message "
-                    + "says which part is missing.");
+            "CPU isolation not possible here",
+            "Follow the message (it names the cgroup, CPU or kernel answer at fault), or set isolate = none.",
+            "isolate = cpuset gives the enclave's CPUs to its vCPU threads alone with cpusets: a cgroup v2 "
+                    + "partition, or on v1 (and the hybrid layout) a cpuset of its own while every other task "
+                    + "moves to a cpuset without those CPUs. It needs a cpuset hierarchy, never takes CPU0, and "
+                    + "refuses when a cgroup would be left without CPUs or the kernel refuses the partition.");
+
+    public static final ErrorCode CPUSET_CONTROL = new ErrorCode("E613", ExitStatus.RESOURCES,
+            "cannot change the cgroup cpusets",
+            "Run as root with the cgroup file system mounted read-write; the message names the file and what "
+                    + "is left to undo by hand.",
+            "isolate = cpuset creates cgroups, writes cpuset files and moves threads. A write the kernel "
+                    + "refused, or a change that could not be given back at stop, is reported with the file.");
 
     public static final ErrorCode INVALID_REQUEST = new ErrorCode("E612", ExitStatus.CONFIG,
             "invalid CPU or memory request",
@@ -91,5 +99,5 @@ public final class PlatformErrors {
 
     public static final List<ErrorCode> ALL = List.of(NOT_ENOUGH_CPUS, NOT_WHOLE_CORES, CPU_NOT_ONLINE,
             PRIMARY_CORE, NOT_ENOUGH_MEMORY, PAGE_SIZE_UNAVAILABLE, HUGEPAGES_NOT_GRANTED, HUGEPAGE_CONTROL,
-            TOPOLOGY_UNREADABLE, AFFINITY, ISOLATION_UNSUPPORTED, INVALID_REQUEST);
+            TOPOLOGY_UNREADABLE, AFFINITY, ISOLATION_UNSUPPORTED, INVALID_REQUEST, CPUSET_CONTROL);
 }

@@ -17,8 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.enclaveruntime.platform.CpuAffinity;
+import org.enclaveruntime.platform.CpusetIsolation;
+import org.enclaveruntime.platform.CpusetJournal;
 import org.enclaveruntime.platform.HugepageGrant;
 import org.enclaveruntime.platform.HugepageReservation;
+import org.enclaveruntime.platform.IsolationMode;
 import org.enclaveruntime.platform.PartitionPlan;
 import org.enclaveruntime.platform.ThreadAffinity;
 
@@ -60,7 +63,8 @@ public final class EnclaveService {
      * earlier, those leftovers would look like free pages that are about to vanish.
      */
     public record Launch(Supplier<PartitionPlan> planner, Function<PartitionPlan, VmSpec> vmFor, RunDirectory runDir,
-                         Duration bootTimeout, String image, Map<String, String> measurements, Path vsockSocket) {
+                         Duration bootTimeout, String image, Map<String, String> measurements, Path vsockSocket,
+                         IsolationMode isolate) {
     }
 
     private final Launch launch;
@@ -78,6 +82,7 @@ public final class EnclaveService {
     private StateRecord record;
     private List<HugepageGrant> grants = List.of();
     private List<ThreadAffinity> confined = List.of();
+    private CpusetJournal cpuset;
     private volatile Enclave enclave;
     private volatile String outcome = "stopped";
 
@@ -116,24 +121,27 @@ public final class EnclaveService {
         // The predecessor's grants stay recorded until they are given back, so a death in between loses nothing.
         write(new StateRecord(EnclaveState.STARTING, pid, null, null, null, null, launch.image(),
                 launch.measurements(), launch.vsockSocket() == null ? null : launch.vsockSocket().toString(),
-                null, null, null, leftovers == null ? List.of() : leftovers));
+                null, null, null, leftovers == null ? List.of() : leftovers)
+                .withCpusetIsolation(previous.map(StateRecord::cpusetIsolation).orElse(null)));
         previous.ifPresent(EnclaveService::reclaim);
-        write(record.withReservedHugepages(List.of()));
+        write(record.withReservedHugepages(List.of()).withCpusetIsolation(null));
         ControlServer control;
         try {
             PartitionPlan plan = launch.planner().get();
-            VmSpec vm = launch.vmFor().apply(plan);
-            write(new StateRecord(EnclaveState.STARTING, pid, vm.cid(), plan.cpuIds().cpus(),
-                    vm.memoryBytes() >> 20, plan.pageSize().toString(), launch.image(), launch.measurements(),
-                    record.vsockSocket(), vm.consoleLog() == null ? null : vm.consoleLog().toString(), null, null,
-                    List.of()));
             if (plan.hugepages().stream().anyMatch(need -> need.toAdd() > 0)) {
                 requireNoStop();
                 events.progress("reserving hugepages");
-                // Recorded before use: if this process dies from here on, the next start or stop gives them back.
-                grants = hugepages.reserve(plan);
-                write(record.withReservedHugepages(grants));
+                // hugepages = auto may fall back from 1G to 2M pages here, so the VM is sized afterwards.
+                HugepageReservation.Reserved reserved = hugepages.reserveOrFallBack(plan);
+                plan = reserved.plan();
+                grants = reserved.grants();
             }
+            VmSpec vm = launch.vmFor().apply(plan);
+            // Recorded before use: if this process dies from here on, the next start or stop gives them back.
+            write(new StateRecord(EnclaveState.STARTING, pid, vm.cid(), plan.cpuIds().cpus(),
+                    vm.memoryBytes() >> 20, plan.pageSize().toString(), launch.image(), launch.measurements(),
+                    record.vsockSocket(), vm.consoleLog() == null ? null : vm.consoleLog().toString(), null, null,
+                    grants));
             requireNoStop();
             events.progress("booting " + vm.vcpuCount() + " vCPU(s), " + (vm.memoryBytes() >> 20) + " MiB");
             enclave = VmBuilder.boot(vm);
@@ -147,6 +155,13 @@ public final class EnclaveService {
             }
             if (!plan.shared()) {
                 confined = CpuAffinity.confineOtherThreads(plan.cpuIds(), vcpuThreadIds());
+            }
+            if (launch.isolate() == IsolationMode.CPUSET) {
+                requireNoStop();
+                events.progress("isolating CPU" + plan.cpuIds().format() + " (isolate = cpuset)");
+                // Each change is in the state file before it is made; on failure apply undoes what it did.
+                cpuset = CpusetIsolation.here().apply(plan.cpuIds(), vcpuThreadIds(), pid,
+                        journal -> write(record.withCpusetIsolation(journal)));
             }
             control = new ControlServer(launch.runDir().controlSocket(), this::stop);
         } catch (EnclaveException e) {
@@ -166,7 +181,7 @@ public final class EnclaveService {
                     write(new StateRecord(EnclaveState.RUNNING, pid, record.cid(), record.cpuIds(),
                             record.memoryMib(), record.pageSize(), record.image(), record.measurements(),
                             record.vsockSocket(), record.consoleLog(), Instant.now().toString(), null,
-                            record.reservedHugepages()));
+                            record.reservedHugepages()).withCpusetIsolation(record.cpusetIsolation()));
                 }
             }
             events.ready(record);
@@ -217,6 +232,7 @@ public final class EnclaveService {
      */
     private int finish(EnclaveExit exit) {
         enclave.close();
+        CpusetJournal left = releaseCpuset();
         int status = 0;
         synchronized (lifecycle) {
             finished = true;
@@ -224,10 +240,10 @@ public final class EnclaveService {
             outcome = ending.outcome();
             if (ending.crashed()) {
                 log.error("{}", ending.error().toString());
-                writeCrashed(ending.error());
+                writeCrashed(ending.error(), left);
                 status = ending.error().exitStatus().code();
             } else {
-                write(StateRecord.stopped(null));
+                write(StateRecord.stopped(null).withCpusetIsolation(left));
                 log.info("enclave {}", outcome);
             }
         }
@@ -235,10 +251,13 @@ public final class EnclaveService {
         return status;
     }
 
-    /** The hugepages go back right after (giveBack), so the record no longer lists them. */
-    private void writeCrashed(EnclaveException error) {
+    /**
+     * CRASHED with the error. The hugepages go back right after (giveBack), so the record no longer lists them;
+     * cpuset changes that could not be given back stay recorded for the next start or stop.
+     */
+    private void writeCrashed(EnclaveException error, CpusetJournal left) {
         write(record.withState(EnclaveState.CRASHED).withLastError(ErrorRecord.of(error))
-                .withReservedHugepages(List.of()));
+                .withReservedHugepages(List.of()).withCpusetIsolation(left));
     }
 
     /** Undoes a start that failed (or was stopped) after the lock was taken, and records why. */
@@ -246,15 +265,16 @@ public final class EnclaveService {
         if (enclave != null) {
             enclave.close();
         }
+        CpusetJournal left = releaseCpuset();
         synchronized (lifecycle) {
             finished = true;
             outcome = stopRequested ? "stopped before it was ready" : "failed to start: " + e.getMessage();
             Optional<String> leftBehind = enclave == null ? Optional.empty() : enclave.leftBehind();
             if (leftBehind.isPresent()) {
                 outcome += ", but " + leftBehind.get();
-                writeCrashed(new EnclaveException(LifecycleErrors.NOT_SCRUBBED, "the enclave " + outcome));
+                writeCrashed(new EnclaveException(LifecycleErrors.NOT_SCRUBBED, "the enclave " + outcome), left);
             } else {
-                write(StateRecord.stopped(stopRequested ? null : ErrorRecord.of(e)));
+                write(StateRecord.stopped(stopRequested ? null : ErrorRecord.of(e)).withCpusetIsolation(left));
             }
         }
         giveBack();
@@ -276,6 +296,27 @@ public final class EnclaveService {
         }
     }
 
+    /**
+     * Gives the enclave's CPUs back to every task, before the final state is written: unlike hugepages, a
+     * cpuset change left behind keeps the primary off CPUs, while undoing one twice changes nothing.
+     *
+     * @return null when everything was given back, else the changes for the next start or stop to retry
+     */
+    private CpusetJournal releaseCpuset() {
+        CpusetJournal done = cpuset;
+        cpuset = null;
+        if (done == null) {
+            return null;
+        }
+        try {
+            CpusetIsolation.here().giveBack(done);
+            return null;
+        } catch (EnclaveException e) {
+            log.error("{}", e.toString());
+            return done;
+        }
+    }
+
     /** Returns the hugepages this VMM added and lets the VMM's other threads use every CPU again. */
     private void giveBack() {
         CpuAffinity.restore(confined);
@@ -289,6 +330,11 @@ public final class EnclaveService {
      * after a crash, always while holding the lock or after the holder is gone.
      */
     public static void reclaim(StateRecord previous) {
+        CpusetJournal cpuset = previous.cpusetIsolation();
+        if (cpuset != null && !cpuset.changes().isEmpty()) {
+            log.info("giving back the cpuset changes left by VMM {}: {}", previous.pid(), cpuset.changes());
+            CpusetIsolation.here().giveBack(cpuset);
+        }
         List<HugepageGrant> left = previous.reservedHugepages();
         if (left != null && !left.isEmpty()) {
             log.info("giving back hugepages left by VMM {}: {}", previous.pid(), left);

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import org.enclaveruntime.platform.CpusetChange;
+import org.enclaveruntime.platform.CpusetJournal;
 import org.enclaveruntime.platform.HugepageGrant;
 
 import java.io.ByteArrayOutputStream;
@@ -105,10 +107,59 @@ public final class StateJson {
                 g.writeNumberField("page_size_bytes", h.pageSizeBytes());
                 g.writeNumberField("node", h.node());
                 g.writeNumberField("added", h.added());
+                writeString(g, "boot_id", h.bootId());
                 g.writeEndObject();
             }
             g.writeEndArray();
         }
+        writeCpuset(g, r.cpusetIsolation());
+        g.writeEndObject();
+    }
+
+    /** Each change with a "kind", so that reading it back can tell them apart. */
+    private static void writeCpuset(JsonGenerator g, CpusetJournal j) throws IOException {
+        g.writeFieldName("cpuset_isolation");
+        if (j == null) {
+            g.writeNull();
+            return;
+        }
+        g.writeStartObject();
+        writeString(g, "boot_id", j.bootId());
+        g.writeFieldName("changes");
+        g.writeStartArray();
+        for (CpusetChange c : j.changes()) {
+            g.writeStartObject();
+            if (c instanceof CpusetChange.Created x) {
+                g.writeStringField("kind", "created");
+                g.writeStringField("dir", x.dir());
+            } else if (c instanceof CpusetChange.Wrote x) {
+                g.writeStringField("kind", "wrote");
+                g.writeStringField("file", x.file());
+                g.writeStringField("before", x.before());
+            } else if (c instanceof CpusetChange.EnabledController x) {
+                g.writeStringField("kind", "enabled_controller");
+                g.writeStringField("dir", x.dir());
+                g.writeStringField("controller", x.controller());
+            } else if (c instanceof CpusetChange.MovedThreads x) {
+                g.writeStringField("kind", "moved_threads");
+                g.writeStringField("from", x.from());
+                g.writeStringField("to", x.to());
+                g.writeStringField("file", x.file());
+            } else if (c instanceof CpusetChange.Pinned x) {
+                g.writeStringField("kind", "pinned");
+                g.writeNumberField("tid", x.tid());
+                g.writeNumberField("start_time", x.startTime());
+                g.writeStringField("cpus", x.cpus());
+            } else if (c instanceof CpusetChange.MovedProcess x) {
+                g.writeStringField("kind", "moved_process");
+                g.writeNumberField("pid", x.pid());
+                g.writeStringField("mount", x.mount());
+                g.writeStringField("from", x.from());
+                g.writeStringField("to", x.to());
+            }
+            g.writeEndObject();
+        }
+        g.writeEndArray();
         g.writeEndObject();
     }
 
@@ -199,6 +250,7 @@ public final class StateJson {
             String startedAt = null;
             ErrorRecord lastError = null;
             List<HugepageGrant> reserved = null;
+            CpusetJournal cpuset = null;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String key = p.currentName();
                 JsonToken t = p.nextToken();
@@ -216,6 +268,7 @@ public final class StateJson {
                     case "started_at" -> startedAt = string(p, t, key);
                     case "last_error" -> lastError = error(p, t);
                     case "reserved_hugepages" -> reserved = grants(p, t);
+                    case "cpuset_isolation" -> cpuset = cpuset(p, t);
                     default -> p.skipChildren();
                 }
             }
@@ -224,7 +277,7 @@ public final class StateJson {
                 throw new JsonParseException(p, "trailing content after the state record");
             }
             return new StateRecord(state, pid, cid, cpuIds, memoryMib, pageSize, image, measurements,
-                    vsockSocket, consoleLog, startedAt, lastError, reserved);
+                    vsockSocket, consoleLog, startedAt, lastError, reserved, cpuset);
         }
     }
 
@@ -328,6 +381,77 @@ public final class StateJson {
         return new ErrorRecord(code, message, at);
     }
 
+    private static CpusetJournal cpuset(JsonParser p, JsonToken t) throws IOException {
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        expect(p, t, JsonToken.START_OBJECT, "cpuset_isolation");
+        String bootId = null;
+        List<CpusetChange> changes = new ArrayList<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (key) {
+                case "boot_id" -> bootId = string(p, v, "cpuset_isolation.boot_id");
+                case "changes" -> {
+                    expect(p, v, JsonToken.START_ARRAY, "cpuset_isolation.changes");
+                    for (JsonToken c; (c = p.nextToken()) != JsonToken.END_ARRAY; ) {
+                        changes.add(change(p, c));
+                    }
+                }
+                default -> p.skipChildren();
+            }
+        }
+        return new CpusetJournal(bootId, changes);
+    }
+
+    /** One change; an unknown kind is an error, never skipped: a change left out would never be given back. */
+    private static CpusetChange change(JsonParser p, JsonToken t) throws IOException {
+        expect(p, t, JsonToken.START_OBJECT, "a cpuset_isolation change");
+        Map<String, String> f = new LinkedHashMap<>();
+        Map<String, Long> n = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            JsonToken v = p.nextToken();
+            if (List.of("pid", "tid", "start_time").contains(key)) {
+                n.put(key, requiredLong(p, v, "cpuset_isolation.changes." + key));
+            } else {
+                f.put(key, string(p, v, "cpuset_isolation.changes." + key));
+            }
+        }
+        String kind = String.valueOf(f.get("kind"));
+        List<String> required = switch (kind) {
+            case "created" -> List.of("dir");
+            case "wrote" -> List.of("file", "before");
+            case "enabled_controller" -> List.of("dir", "controller");
+            case "moved_threads" -> List.of("from", "to", "file");
+            case "moved_process" -> List.of("mount", "from", "to");
+            case "pinned" -> List.of("cpus");
+            default -> throw new JsonParseException(p, "cpuset_isolation: unknown change kind '" + kind + "'");
+        };
+        for (String key : required) {
+            if (f.get(key) == null) {
+                throw new JsonParseException(p, "cpuset_isolation: a '" + kind + "' change without " + key);
+            }
+        }
+        for (String key : kind.equals("moved_process") ? List.of("pid") : kind.equals("pinned")
+                ? List.of("tid", "start_time") : List.<String>of()) {
+            if (n.get(key) == null) {
+                throw new JsonParseException(p, "cpuset_isolation: a '" + kind + "' change without " + key);
+            }
+        }
+        return switch (kind) {
+            case "created" -> new CpusetChange.Created(f.get("dir"));
+            case "wrote" -> new CpusetChange.Wrote(f.get("file"), f.get("before"));
+            case "enabled_controller" -> new CpusetChange.EnabledController(f.get("dir"), f.get("controller"));
+            case "moved_threads" -> new CpusetChange.MovedThreads(f.get("from"), f.get("to"), f.get("file"));
+            case "moved_process" -> new CpusetChange.MovedProcess(n.get("pid"), f.get("mount"), f.get("from"),
+                    f.get("to"));
+            case "pinned" -> new CpusetChange.Pinned(n.get("tid").intValue(), n.get("start_time"), f.get("cpus"));
+            default -> throw new IllegalStateException(kind);
+        };
+    }
+
     private static List<HugepageGrant> grants(JsonParser p, JsonToken t) throws IOException {
         if (t == JsonToken.VALUE_NULL) {
             return null;
@@ -339,6 +463,7 @@ public final class StateJson {
             long pageSizeBytes = 0;
             int node = 0;
             int added = 0;
+            String bootId = null;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String key = p.currentName();
                 JsonToken n = p.nextToken();
@@ -346,10 +471,11 @@ public final class StateJson {
                     case "page_size_bytes" -> pageSizeBytes = requiredLong(p, n, "reserved_hugepages.page_size_bytes");
                     case "node" -> node = intValue(p, n, "reserved_hugepages.node");
                     case "added" -> added = intValue(p, n, "reserved_hugepages.added");
+                    case "boot_id" -> bootId = string(p, n, "reserved_hugepages.boot_id");
                     default -> p.skipChildren();
                 }
             }
-            grants.add(new HugepageGrant(pageSizeBytes, node, added));
+            grants.add(new HugepageGrant(pageSizeBytes, node, added, bootId));
         }
         return Collections.unmodifiableList(grants);
     }

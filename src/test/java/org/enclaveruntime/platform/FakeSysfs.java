@@ -82,6 +82,12 @@ final class FakeSysfs {
         return this;
     }
 
+    /** /proc/sys/kernel/random/boot_id: a reboot is a new one. */
+    FakeSysfs bootId(String id) {
+        write("proc/sys/kernel/random/boot_id", id);
+        return this;
+    }
+
     private void write(String relative, String content) {
         Path file = root.resolve(relative);
         try {

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,7 +30,9 @@ class IsolationTest {
         CpusetSupport s = CpusetSupport.detect();
         String mounts = Files.readString(Path.of("/proc/self/mounts"));
         boolean v2 = mounts.lines().anyMatch(l -> l.split(" ")[2].equals("cgroup2"));
-        assertEquals(v2, s.cgroup2Mount() != null, s.reason());
+        boolean v1Cpuset = mounts.lines().anyMatch(l -> l.split(" ")[2].equals("cgroup")
+                && List.of(l.split(" ")[3].split(",")).contains("cpuset"));
+        assertEquals(v2 || v1Cpuset, s.available(), s.reason());
         if (!s.available()) {
             EnclaveException e = assertThrows(EnclaveException.class,
                     () -> Isolation.check(IsolationMode.CPUSET, Path.of("/")));
@@ -39,30 +42,43 @@ class IsolationTest {
     }
 
     @Test
-    void hybridHierarchyNamesWhereCpusetIs() throws IOException {
+    void hybridHierarchyUsesTheV1Cpuset() throws IOException {
         write("proc/self/mounts", "cgroup /sys/fs/cgroup/cpuset cgroup rw,relatime,cpuset 0 0\n"
                 + "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n");
         write("sys/fs/cgroup/unified/cgroup.controllers", "hugetlb\n");
         CpusetSupport s = CpusetSupport.detect(dir);
-        assertFalse(s.available());
+        assertEquals(CgroupVersion.V1, s.version());
+        assertEquals("/sys/fs/cgroup/cpuset", s.mount());
         assertTrue(s.reason().contains("'hugetlb'"), s.reason());
-        assertTrue(s.reason().contains("v1 hierarchy at /sys/fs/cgroup/cpuset"), s.reason());
+        assertDoesNotThrow(() -> Isolation.check(IsolationMode.CPUSET, dir));
     }
 
     @Test
-    void unifiedHierarchyWithCpusetIsDetected() throws IOException {
-        write("proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid 0 0\n");
+    void unifiedHierarchyWithCpusetIsPreferred() throws IOException {
+        write("proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid 0 0\n"
+                + "cgroup /sys/fs/cgroup/legacy-cpuset cgroup rw,cpuset 0 0\n");
         write("sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n");
         CpusetSupport s = CpusetSupport.detect(dir);
-        assertTrue(s.available(), s.reason());
-        EnclaveException e = assertThrows(EnclaveException.class, () -> Isolation.check(IsolationMode.CPUSET, dir));
-        assertTrue(e.getMessage().contains("not implemented"), e.getMessage());
+        assertEquals(CgroupVersion.V2, s.version(), s.reason());
+        assertEquals("/sys/fs/cgroup", s.mount());
+        assertDoesNotThrow(() -> Isolation.check(IsolationMode.CPUSET, dir));
     }
 
     @Test
-    void noCgroupV2() throws IOException {
+    void noCpusetAnywhereIsRefused() throws IOException {
+        write("proc/self/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid 0 0\n");
+        write("sys/fs/cgroup/cgroup.controllers", "cpu io memory pids\n");
+        CpusetSupport s = CpusetSupport.detect(dir);
+        assertFalse(s.available());
+        EnclaveException e = assertThrows(EnclaveException.class, () -> Isolation.check(IsolationMode.CPUSET, dir));
+        assertSame(PlatformErrors.ISOLATION_UNSUPPORTED, e.code());
+        assertTrue(e.getMessage().contains("'cpu io memory pids' but not cpuset"), e.getMessage());
+    }
+
+    @Test
+    void noCgroupsAtAll() throws IOException {
         write("proc/self/mounts", "proc /proc proc rw 0 0\n");
-        assertTrue(CpusetSupport.detect(dir).reason().contains("no cgroup v2"));
+        assertTrue(CpusetSupport.detect(dir).reason().contains("no cgroup hierarchy offers cpuset"));
     }
 
     private void write(String relative, String text) throws IOException {

@@ -34,6 +34,11 @@ class PartitionPlannerTest {
         return new PartitionRequest(CpuRequest.count(n), 1024 * MIB, 512 * MIB, false, HugepagePolicy.AUTO);
     }
 
+    /** NUMA pool choices are about 2M pages: with auto the empty 1G pools would be asked first. */
+    private static PartitionRequest count2M(int n) {
+        return new PartitionRequest(CpuRequest.count(n), 1024 * MIB, 512 * MIB, false, HugepagePolicy.SIZE_2M);
+    }
+
     private static PartitionRequest ids(String ids) {
         return new PartitionRequest(CpuRequest.ids(CpuList.parse(ids)), 1024 * MIB, 512 * MIB, false,
                 HugepagePolicy.AUTO);
@@ -110,16 +115,31 @@ class PartitionPlannerTest {
     @Test
     void pageSizeIsTheLargestThatFits() {
         PartitionPlan auto = plan(FakeSysfs::twoCores, memory(2 * GIB, HugepagePolicy.AUTO));
-        // The 1G pool is empty: auto does not ask the kernel for gigantic pages at run time.
-        assertEquals(PageSize.SIZE_2M, auto.pageSize());
-        HugepageNeed need = auto.hugepages().get(0);
+        // The 1G pool exists but is empty: auto asks the kernel for 2 pages at start, and falls back to 2M.
+        assertEquals(PageSize.SIZE_1G, auto.pageSize());
+        assertEquals(2, auto.hugepages().get(0).toAdd());
+        PartitionPlan fallback = auto.fallback();
+        assertEquals(PageSize.SIZE_2M, fallback.pageSize());
+        assertNull(fallback.fallback());
+        HugepageNeed need = fallback.hugepages().get(0);
         assertEquals(-1, need.node());
         assertEquals(1024, need.pages());
         assertEquals(1024, need.toAdd());
+        assertEquals(auto.cpuIds(), fallback.cpuIds());
+        assertTrue(auto.describe().contains("fallback       2M pages if the kernel cannot give the 1G pages to add"),
+                auto.describe());
+
+        PartitionPlan noGiantPool = plan(FakeSysfs::withOffline, memory(2 * GIB, HugepagePolicy.AUTO));
+        assertEquals(PageSize.SIZE_2M, noGiantPool.pageSize());
+        assertNull(noGiantPool.fallback());
+
+        PartitionPlan explicit2M = plan(FakeSysfs::twoCores, memory(2 * GIB, HugepagePolicy.SIZE_2M));
+        assertNull(explicit2M.fallback());
 
         PartitionPlan giant = plan(FakeSysfs::twoCores, memory(2 * GIB, HugepagePolicy.SIZE_1G));
         assertEquals(PageSize.SIZE_1G, giant.pageSize());
         assertEquals(2, giant.hugepages().get(0).toAdd());
+        assertNull(giant.fallback(), "explicit 1G never falls back");
 
         PartitionPlan off = plan(FakeSysfs::twoCores, memory(2 * GIB, HugepagePolicy.OFF));
         assertEquals(PageSize.SIZE_4K, off.pageSize());
@@ -130,6 +150,16 @@ class PartitionPlannerTest {
     }
 
     @Test
+    void autoTakes2MPagesReservedAtBootBeforeAskingFor1G(@TempDir Path other) {
+        Path root = FakeSysfs.twoCores(other).pool(PageSize.SIZE_2M, -1, 1024, 1024).root();
+        PartitionPlan p = PartitionPlanner.plan(memory(2 * GIB, HugepagePolicy.AUTO), TopologyReader.read(root),
+                MemoryReader.read(root));
+        assertEquals(PageSize.SIZE_2M, p.pageSize());
+        assertEquals(0, p.hugepages().get(0).toAdd());
+        assertNull(p.fallback());
+    }
+
+    @Test
     void autoTakesGigantPagesReservedAtBoot(@TempDir Path other) {
         Path root = FakeSysfs.twoCores(other).pool(PageSize.SIZE_1G, -1, 2, 2).root();
         PartitionPlan p = PartitionPlanner.plan(memory(2 * GIB, HugepagePolicy.AUTO), TopologyReader.read(root),
@@ -137,6 +167,7 @@ class PartitionPlannerTest {
         assertEquals(PageSize.SIZE_1G, p.pageSize());
         assertEquals(0, p.hugepages().get(0).toAdd());
         assertEquals(2, p.hugepages().get(0).free());
+        assertNull(p.fallback(), "nothing to ask the kernel for, nothing to fall back from");
     }
 
     @Test
@@ -186,7 +217,7 @@ class PartitionPlannerTest {
 
     @Test
     void numaPrefersTheNodeWithMostFreeCores() {
-        PartitionPlan p = plan(FakeSysfs::sixteenNuma, count(4));
+        PartitionPlan p = plan(FakeSysfs::sixteenNuma, count2M(4));
         assertEquals(CpuList.parse("4-5,12-13"), p.cpuIds());
         assertEquals(1, p.numaNode());
         HugepageNeed need = p.hugepages().get(0);
@@ -201,7 +232,7 @@ class PartitionPlannerTest {
     @Test
     void numaTakesHugepagesSystemWideWhenTheNodeIsShortOfMemory(@TempDir Path other) {
         Path root = FakeSysfs.sixteenNuma(other).nodeMeminfo(1, 32_000, 100).root();
-        PartitionPlan p = PartitionPlanner.plan(count(4), TopologyReader.read(root), MemoryReader.read(root));
+        PartitionPlan p = PartitionPlanner.plan(count2M(4), TopologyReader.read(root), MemoryReader.read(root));
         assertEquals(1, p.numaNode(), "the CPUs stay on node 1");
         assertEquals(-1, p.hugepages().get(0).node());
         assertEquals(504, p.hugepages().get(0).toAdd());

@@ -4,6 +4,7 @@ import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.kvm.Kvm;
 import org.enclaveruntime.memory.MemoryBacking;
 import org.enclaveruntime.platform.CpuList;
+import org.enclaveruntime.platform.IsolationMode;
 import org.enclaveruntime.platform.PageSize;
 import org.enclaveruntime.platform.PartitionPlan;
 import org.enclaveruntime.state.EnclaveState;
@@ -60,10 +61,10 @@ class StuckVcpuTeardownTest {
         Path kvm = Path.of(System.getProperty("enclave.kvm.device", Kvm.DEFAULT_DEVICE.toString()));
         RunDirectory run = new RunDirectory(dir.resolve("run"));
         PartitionPlan plan = new PartitionPlan(CpuList.empty(), RAM >> 20, PageSize.SIZE_4K, -1, List.of(),
-                CpuList.empty(), 0, true, "test: no partition");
+                CpuList.empty(), 0, true, "test: no partition", null);
         EnclaveService.Launch launch = new EnclaveService.Launch(() -> plan,
                 p -> new VmSpec(1, RAM, elf, true, fifo, 3, List.of(), MemoryBacking.ORDINARY, kvm),
-                run, Duration.ofMinutes(5), "test-console-flood", Map.of(), null);
+                run, Duration.ofMinutes(5), "test-console-flood", Map.of(), null, IsolationMode.NONE);
         CountDownLatch ready = new CountDownLatch(1);
         CompletableFuture<EnclaveException> failed = new CompletableFuture<>();
         EnclaveService service = new EnclaveService(launch, new EnclaveService.Events() {

@@ -23,7 +23,7 @@ class StateFileTest {
         StateRecord r = new StateRecord(EnclaveState.RUNNING, 42L, 16L, List.of(1, 3), 256L, "2M", "/img",
                 java.util.Map.of("pcr0", "ab"), "/run/enclave/vsock.sock", "/var/log/enclave/console.log",
                 "2026-01-01T00:00:00Z", ErrorRecord.of("E305", "gone"),
-                List.of(new org.enclaveruntime.platform.HugepageGrant(2 << 20, -1, 128)));
+                List.of(new org.enclaveruntime.platform.HugepageGrant(2 << 20, -1, 128, "boot-1")));
         new StateFile(dir).write(r);
         assertEquals(r, new StateFile(dir).read().orElseThrow());
     }

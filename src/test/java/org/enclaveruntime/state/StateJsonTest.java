@@ -40,7 +40,8 @@ class StateJsonTest {
         records.add(new StateRecord(EnclaveState.CRASHED, Long.MAX_VALUE, 4294967294L, List.of(0), 1L << 40, "1G",
                 "/päth/with \"quotes\" and \\ and\ttab", Map.of(), null, null, null,
                 new ErrorRecord("E305", "line one\nline two \u0001 \u00e9 \u20ac", "2026-11-23T09:00:00Z"),
-                List.of(new HugepageGrant(2L << 20, -1, 128), new HugepageGrant(1L << 30, 1, 2))));
+                List.of(new HugepageGrant(2L << 20, -1, 128, "c6a06662-525e-4a19-b7ec-7e5a0992de34"),
+                        new HugepageGrant(1L << 30, 1, 2, null))));
         records.add(StateRecord.stopped(null));
         records.add(StateRecord.stopped(ErrorRecord.of("E401", "no /dev/kvm")));
         records.add(new StateRecord(null, null, null, null, null, null, null, null, null, null, null, null, null));

@@ -7,6 +7,7 @@ import ch.qos.logback.core.read.ListAppender;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.memory.MemoryBacking;
 import org.enclaveruntime.platform.CpuList;
+import org.enclaveruntime.platform.IsolationMode;
 import org.enclaveruntime.platform.PageSize;
 import org.enclaveruntime.platform.PartitionPlan;
 import org.enclaveruntime.service.ControlClient;
@@ -95,9 +96,9 @@ class StopRaceTest {
 
     private EnclaveService.Launch launch(RunDirectory runDir, byte[] guest) {
         PartitionPlan plan = new PartitionPlan(CpuList.of(1), RAM >> 20, PageSize.SIZE_4K, -1, List.of(),
-                CpuList.of(0), 0, true, "test");
+                CpuList.of(0), 0, true, "test", null);
         return new EnclaveService.Launch(() -> plan, p -> new VmSpec(1, RAM, guest, false, null, 3, List.of(),
-                MemoryBacking.ORDINARY), runDir, Duration.ofSeconds(30), "race", Map.of(), null);
+                MemoryBacking.ORDINARY), runDir, Duration.ofSeconds(30), "race", Map.of(), null, IsolationMode.NONE);
     }
 
     @Test
