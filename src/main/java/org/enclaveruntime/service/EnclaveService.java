@@ -52,6 +52,10 @@ public final class EnclaveService {
         void ready(StateRecord running);
 
         void failed(EnclaveException error);
+
+        /** A stop has begun (control socket or SIGTERM); the teardown follows. */
+        default void stopping() {
+        }
     }
 
     /**
@@ -192,6 +196,7 @@ public final class EnclaveService {
             }
         }
         if (first) {
+            events.stopping();
             log.info("stopping the enclave (grace {} ms)", grace.toMillis());
             Enclave running = enclave;
             if (running != null) {
