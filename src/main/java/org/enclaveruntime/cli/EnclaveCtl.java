@@ -71,6 +71,16 @@ public final class EnclaveCtl implements Runnable {
     }
 
     /**
+     * The whole command tree, every subcommand built: what the man pages and the shell completion are
+     * generated from (packaging/docgen).
+     */
+    public static CommandLine fullCommandLine() {
+        CommandLine cli = new CommandLine(new EnclaveCtl());
+        SUBCOMMANDS.forEach(cli::addSubcommand);
+        return cli;
+    }
+
+    /**
      * The word where picocli will look for the subcommand: the first argument that is not a global option
      * or the value of one. Null when there is none, or when an argument (`--`, an @-file, an option this
      * scan does not know) could change how picocli reads the rest; then every subcommand is built.

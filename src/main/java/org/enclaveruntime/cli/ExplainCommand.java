@@ -19,11 +19,20 @@ import java.util.List;
         description = "Explain an error code (such as E201): what it means and how to fix it.")
 final class ExplainCommand implements Runnable {
     static final class Selection {
-        @Parameters(paramLabel = "CODE", description = "The error code, as printed after 'error'.")
+        @Parameters(paramLabel = "CODE", completionCandidates = Codes.class,
+                description = "The error code, as printed after 'error'.")
         String code;
 
         @Option(names = "--list", description = "List every error code with its title.")
         boolean list;
+    }
+
+    /** Every error code, for shell completion (and the man page) of CODE. */
+    static final class Codes implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return ErrorCatalog.all().stream().map(ErrorCode::id).iterator();
+        }
     }
 
     @ArgGroup(multiplicity = "1")
