@@ -69,6 +69,9 @@ class SystemdServiceTest {
                 assertTrue(successExitStatuses().contains(vmm.exitValue()),
                         "exit " + vmm.exitValue() + " is a failure to systemd (SuccessExitStatus)");
                 assertEquals("STOPPED", status(config).path("state").asText());
+                String stderr = Files.readString(dir.resolve("vmm.err"));
+                assertFalse(stderr.contains("cannot lock guest RAM"), "the unit's capabilities do not let the "
+                        + "VMM lock guest RAM: " + stderr);
             } finally {
                 vmm.destroyForcibly();
                 vmm.waitFor(30, TimeUnit.SECONDS);
