@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -60,10 +61,23 @@ public final class NotifyReceiver implements AutoCloseable {
      * timeout. Datagrams before the match stay in {@link #seen()}.
      */
     public String await(Predicate<String> wanted, long timeoutSeconds) throws InterruptedException {
+        return await(wanted, timeoutSeconds, () -> false);
+    }
+
+    /** As {@link #await(Predicate, long)}, but gives up early, returning null, once {@code senderGone} holds. */
+    public String await(Predicate<String> wanted, long timeoutSeconds, BooleanSupplier senderGone)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         while (true) {
             long left = deadline - System.nanoTime();
-            String message = left > 0 ? arrived.poll(left, TimeUnit.NANOSECONDS) : null;
+            String message = left > 0 ? arrived.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)),
+                    TimeUnit.NANOSECONDS) : null;
+            if (message == null && left > 0) {
+                if (senderGone.getAsBoolean() && arrived.isEmpty()) {
+                    return null;
+                }
+                continue;
+            }
             if (message == null) {
                 throw new AssertionError("no matching notification within " + timeoutSeconds + " s; got " + seen());
             }
