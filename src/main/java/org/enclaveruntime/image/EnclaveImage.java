@@ -139,7 +139,7 @@ public final class EnclaveImage {
         return content(SectionType.RUNTIME).orElseThrow();
     }
 
-    /** The parsed runtime ELF: entry point and PT_LOAD segments, already checked against docs/guest-abi.md. */
+    /** The parsed runtime ELF: entry point and PT_LOAD segments, checked by every rule of docs/image-format.md. */
     public RuntimeElf runtime() {
         return runtime;
     }
@@ -182,16 +182,14 @@ public final class EnclaveImage {
         requireFits(memoryBytes, header.vcpuCount());
     }
 
-    /** @throws EnclaveException {@link ImageErrors#DOES_NOT_FIT}, saying how much memory is needed */
+    /**
+     * The rule the boot applies too ({@link RuntimeElf#requireFits}): the runtime ends below the lowest
+     * vCPU stack.
+     *
+     * @throws EnclaveException {@link ImageErrors#DOES_NOT_FIT}, saying how much memory is needed
+     */
     public void requireFits(long memoryBytes, int vcpuCount) {
-        long needed = requiredMemoryBytes(vcpuCount);
-        if (memoryBytes < needed) {
-            long neededMib = (needed + (1 << 20) - 1) >> 20;
-            String detail = "the runtime ends at 0x" + Long.toHexString(runtime.imageEnd());
-            throw new EnclaveException(ImageErrors.DOES_NOT_FIT, origin + ": needs at least " + neededMib + " MiB ("
-                    + needed + " bytes: " + detail + ", plus 64 KiB of stack for each of " + vcpuCount
-                    + " vCPUs), but the enclave has " + (memoryBytes >> 20) + " MiB (" + memoryBytes + " bytes)");
-        }
+        runtime.requireFits(memoryBytes, memoryBytes - Math.multiplyExact(STACK_PER_VCPU, (long) vcpuCount));
     }
 
     ImageHeader header() {

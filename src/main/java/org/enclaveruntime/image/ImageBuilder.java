@@ -97,8 +97,10 @@ public final class ImageBuilder {
 
     /** Records a build time; null leaves the image timestamp-free. */
     public ImageBuilder sourceDateEpoch(Long secondsSinceEpoch) {
-        if (secondsSinceEpoch != null && secondsSinceEpoch < 0) {
-            throw input("SOURCE_DATE_EPOCH " + secondsSinceEpoch + " is negative");
+        boolean representable = secondsSinceEpoch == null
+                || (secondsSinceEpoch >= 0 && secondsSinceEpoch <= Instant.MAX.getEpochSecond());
+        if (!representable) {
+            throw input("SOURCE_DATE_EPOCH " + secondsSinceEpoch + " is negative or beyond the year 1000000000");
         }
         sourceDateEpoch = secondsSinceEpoch;
         return this;
@@ -176,11 +178,9 @@ public final class ImageBuilder {
         int memory;
         if (memoryMib == null) {
             memory = (int) Math.max(DEFAULT_MEMORY_MIB, (neededMib + 1) & ~1L);
-        } else if (memoryMib < neededMib) {
-            throw new EnclaveException(ImageErrors.DOES_NOT_FIT, "--memory " + memoryMib + " MiB is too small: the "
-                    + "runtime ends at 0x" + Long.toHexString(elf.imageEnd()) + " and " + vcpuCount + " vCPU stacks "
-                    + "of 64 KiB follow, so at least " + neededMib + " MiB are needed");
         } else {
+            long bytes = (long) memoryMib << 20;
+            elf.requireFits(bytes, bytes - EnclaveImage.STACK_PER_VCPU * vcpuCount);
             memory = memoryMib;
         }
         if (memory > ImageHeader.MAX_MEMORY_MIB) {

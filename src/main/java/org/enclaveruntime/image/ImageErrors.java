@@ -58,8 +58,10 @@ public final class ImageErrors {
             "Pass the enclave runtime built by `mvn` (target/guest/runtime.elf): a static ELF64 x86-64 "
                     + "executable linked at 1 MiB.",
             "The runtime must be an ELF64, little-endian, x86-64, ET_EXEC file with at least one PT_LOAD "
-                    + "segment, all segments inside the file, at or above 1 MiB and not overlapping, and an "
-                    + "entry point inside an executable segment (docs/guest-abi.md).");
+                    + "segment, every segment inside the file, identity-linked (p_vaddr = p_paddr), starting on a "
+                    + "4 KiB page at or above 1 MiB, not overlapping another, with only R/W/X flags, and an entry "
+                    + "point inside an executable segment. `image verify` and the boot check the same rules, "
+                    + "listed in docs/image-format.md (\"The runtime ELF\"); the message names the one broken.");
 
     public static final ErrorCode BAD_CONTENT = new ErrorCode("E509", ExitStatus.IMAGE, "section content is invalid",
             "Rebuild the image with `enclavectl image build`.",

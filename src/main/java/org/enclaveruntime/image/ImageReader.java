@@ -220,6 +220,8 @@ final class ImageReader {
         ImageMetadata metadata = ImageMetadata.fromJson(contents.get(SectionType.METADATA), origin);
         Optional<ImageSignature> signature = Optional.ofNullable(contents.get(SectionType.SIGNATURE))
                 .map(b -> ImageSignature.decodeAndCheck(b, header.unsigned().encode(), origin + ": SIGNATURE section"));
+        // After the signature: a signed image changed since signing is reported as that, not as bad metadata.
+        metadata.requireInputsMatch(header.sections().stream().filter(t -> t.type().boots()).toList(), origin);
         Measurements measurements = Measurements.compute(hashes, signature.map(ImageSignature::signerFingerprint));
         return new EnclaveImage(origin, header, contents, runtime, metadata, signature, measurements);
     }

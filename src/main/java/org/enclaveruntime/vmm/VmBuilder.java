@@ -3,6 +3,7 @@ package org.enclaveruntime.vmm;
 import org.enclaveruntime.devices.Serial8250;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.GeneralErrors;
+import org.enclaveruntime.image.RuntimeElf;
 import org.enclaveruntime.kvm.CpuidTable;
 import org.enclaveruntime.kvm.Kvm;
 import org.enclaveruntime.kvm.KvmAbi;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -44,8 +46,8 @@ public final class VmBuilder {
     public static Enclave boot(VmSpec spec) {
         long start = System.nanoTime();
         validate(spec);
-        RuntimeElf elf = RuntimeElf.parse(spec.runtimeElf(), GuestLayout.IMAGE_GPA,
-                GuestLayout.stacksBottom(spec.memoryBytes(), spec.vcpuCount()));
+        RuntimeElf elf = RuntimeElf.parse(ByteBuffer.wrap(spec.runtimeElf()), "the runtime ELF")
+                .requireFits(spec.memoryBytes(), GuestLayout.stacksBottom(spec.memoryBytes(), spec.vcpuCount()));
         List<AutoCloseable> resources = new ArrayList<>();
         Enclave enclave = null;
         try {
@@ -73,7 +75,7 @@ public final class VmBuilder {
         resources.add(memory);
         memory.registerWith(vm, 0);
 
-        elf.load(memory);
+        RuntimeLoader.load(elf, memory);
         GuestLayout.writeGdt(memory);
         GuestLayout.writeTss(memory);
         GuestLayout.writePageTables(memory, spec.memoryBytes());

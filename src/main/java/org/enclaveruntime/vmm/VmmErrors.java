@@ -17,14 +17,6 @@ public final class VmmErrors {
                     + "multiple of 2 MiB between 4 MiB and 108 GiB with room for one 64 KiB stack per vCPU, a "
                     + "vsock CID of 3 or more, and either no CPU list or one CPU per vCPU.");
 
-    public static final ErrorCode INVALID_RUNTIME_ELF = new ErrorCode("E421", ExitStatus.IMAGE,
-            "the enclave runtime is not a loadable ELF",
-            "Rebuild the enclave image; the message names the field of the ELF file that is wrong.",
-            "The enclave runtime must be a 64-bit little-endian x86-64 ELF executable (ET_EXEC) whose PT_LOAD "
-                    + "segments lie inside the file, are identity-linked (virtual = physical address), start at "
-                    + "or above 1 MiB, end below the vCPU stacks at the top of guest RAM, and whose entry point "
-                    + "lies inside a loaded segment. Anything else is refused before the VM runs.");
-
     public static final ErrorCode KICK_SIGNAL = new ErrorCode("E422", ExitStatus.INTERNAL,
             "cannot install the vCPU kick signal handler",
             "Another component of this process uses the real-time signal named in the message; report this.",
@@ -40,6 +32,6 @@ public final class VmmErrors {
                     + "later, a 64-bit entry point (XLF_KERNEL_64) and a protected-mode kernel that fits in guest "
                     + "RAM together with its initrd and command line.");
 
-    public static final List<ErrorCode> ALL = List.of(INVALID_VM_SPEC, INVALID_RUNTIME_ELF, KICK_SIGNAL,
+    public static final List<ErrorCode> ALL = List.of(INVALID_VM_SPEC, KICK_SIGNAL,
             INVALID_LINUX_IMAGE);
 }

@@ -21,6 +21,20 @@ final class RawImage {
         this.bytes = bytes.clone();
     }
 
+    /**
+     * An image of these sections (in type order), laid out by the writer but with no check of their
+     * content: for tests of what readers do with content the builder would not write.
+     */
+    static byte[] assemble(java.util.SortedMap<SectionType, byte[]> sections) {
+        java.util.Map<SectionType, ByteBuffer> contents = new java.util.EnumMap<>(SectionType.class);
+        java.util.List<ImageHeader.Planned> planned = new java.util.ArrayList<>();
+        sections.forEach((type, bytes) -> {
+            contents.put(type, ByteBuffer.wrap(bytes));
+            planned.add(new ImageHeader.Planned(type, bytes.length, Sha384.digest(bytes)));
+        });
+        return ImageWriter.toBytes(ImageHeader.place(1, 64, planned), contents);
+    }
+
     ByteBuffer le() {
         return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }

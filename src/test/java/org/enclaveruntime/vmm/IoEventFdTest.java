@@ -4,6 +4,7 @@ import org.enclaveruntime.testing.RequiresKvm;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
+import org.enclaveruntime.image.RuntimeElf;
 import org.enclaveruntime.kvm.Kvm;
 import org.enclaveruntime.kvm.KvmAbi;
 import org.enclaveruntime.kvm.KvmVcpu;
@@ -14,6 +15,7 @@ import org.enclaveruntime.memory.GuestMemory;
 import org.enclaveruntime.memory.MemoryBacking;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,15 +30,15 @@ class IoEventFdTest {
         long ram = 16L << 20;
         // mov $0x504,%edx; mov $WRITES,%ecx; 1: out %eax,(%dx); dec %ecx; jnz 1b; mov $0x501,%edx; out %eax,(%dx)
         String code = "ba04050000" + "b9e8030000" + "ef" + "ffc9" + "75fb" + "ba01050000ef" + "ebfe";
-        RuntimeElf elf = RuntimeElf.parse(TestGuests.elf(code), GuestLayout.IMAGE_GPA,
-                GuestLayout.stacksBottom(ram, 1));
+        RuntimeElf elf = RuntimeElf.parse(ByteBuffer.wrap(TestGuests.elf(code)), "test guest")
+                .requireFits(ram, GuestLayout.stacksBottom(ram, 1));
         LibC libc = LibC.INSTANCE;
         int efd = libc.eventfd(0, Native.EFD_CLOEXEC | Native.EFD_NONBLOCK);
         assertTrue(efd >= 0);
         try (Kvm kvm = Kvm.open(); KvmVm vm = kvm.createVm();
              GuestMemory memory = GuestMemory.create(ram, MemoryBacking.ORDINARY)) {
             memory.registerWith(vm, 0);
-            elf.load(memory);
+            RuntimeLoader.load(elf, memory);
             GuestLayout.writeGdt(memory);
             GuestLayout.writeTss(memory);
             GuestLayout.writePageTables(memory, ram);
