@@ -64,10 +64,30 @@ public final class EnclaveCtl implements Runnable {
         } else {
             SUBCOMMANDS.forEach(cli::addSubcommand);
         }
+        versionEverywhere(cli);
         ErrorReporter reporter = new ErrorReporter();
         cli.setExecutionExceptionHandler(reporter);
         cli.setParameterExceptionHandler(reporter);
         return cli.execute(args);
+    }
+
+    /**
+     * The whole command tree, every subcommand built: what the man pages and the shell completion are
+     * generated from (packaging/docgen).
+     */
+    public static CommandLine fullCommandLine() {
+        CommandLine cli = new CommandLine(new EnclaveCtl());
+        SUBCOMMANDS.forEach(cli::addSubcommand);
+        versionEverywhere(cli);
+        return cli;
+    }
+
+    /** `-V` prints enclavectl's version on every subcommand too, not only on the top command. */
+    private static void versionEverywhere(CommandLine cli) {
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            sub.getCommandSpec().versionProvider(new VersionProvider());
+            versionEverywhere(sub);
+        }
     }
 
     /**

@@ -47,16 +47,52 @@ final class ErrorReporter implements IExecutionExceptionHandler, IParameterExcep
         return error.exitStatus().code();
     }
 
+    /**
+     * A usage error is reported like every other error: "error E110: message", the remedy, and with
+     * --output json the same JSON error object on stdout. A missing argument also shows the synopsis, once.
+     */
     @Override
     public int handleParseException(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName();
+        EnclaveException error = new EnclaveException(GeneralErrors.USAGE, usageMessage(ex),
+                "Run '" + name + " --help' for usage.", null);
+        if (asksForJson(args)) {
+            PrintWriter out = cmd.getOut();
+            out.println(OutputOptions.toJson(Map.of("error", asMap(error))));
+            out.flush();
+        }
         PrintWriter err = cmd.getErr();
-        err.println("error: " + ex.getMessage());
+        err.println("error " + error.code().id() + ": " + error.getMessage());
         if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
-            err.println("Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
+            if (ex instanceof CommandLine.MissingParameterException) {
+                err.print("usage: " + cmd.getHelp().synopsis(0));
+            }
+            err.println("  remedy: " + error.remedy());
         }
         err.flush();
-        return ExitStatus.USAGE.code();
+        return error.exitStatus().code();
+    }
+
+    /** picocli's message without its own "Error: " prefix, which would read "error E110: Error: ...". */
+    static String usageMessage(ParameterException ex) {
+        String m = ex.getMessage() == null ? "invalid command line" : ex.getMessage().strip();
+        if (m.startsWith("Error: ")) {
+            m = m.substring("Error: ".length());
+        }
+        return m.isEmpty() ? m : Character.toLowerCase(m.charAt(0)) + m.substring(1);
+    }
+
+    /** Whether the words ask for JSON output; read from the words, as a failed parse has no parse result. */
+    static boolean asksForJson(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--output=json") || a.equals("-ojson") || a.equals("-o=json")
+                    || (a.equals("--output") || a.equals("-o")) && i + 1 < args.length && args[i + 1].equals("json")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static Map<String, Object> asMap(EnclaveException error) {

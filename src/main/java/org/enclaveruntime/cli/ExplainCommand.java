@@ -12,18 +12,29 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** `enclavectl explain CODE` and `explain --list`: the long form of the error catalog. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
         description = "Explain an error code (such as E201): what it means and how to fix it.")
 final class ExplainCommand implements Runnable {
     static final class Selection {
-        @Parameters(paramLabel = "CODE", description = "The error code, as printed after 'error'.")
+        @Parameters(paramLabel = "CODE", completionCandidates = Codes.class,
+                description = "The error code, as printed after 'error'.")
         String code;
 
         @Option(names = "--list", description = "List every error code with its title.")
         boolean list;
+    }
+
+    /** Every error code, for shell completion (and the man page) of CODE. */
+    static final class Codes implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return ErrorCatalog.all().stream().map(ErrorCode::id).iterator();
+        }
     }
 
     @ArgGroup(multiplicity = "1")
@@ -35,12 +46,23 @@ final class ExplainCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
+    /** The JSON of one code, with the field names of the error object (ErrorReporter.asMap). */
+    static Map<String, Object> asMap(ErrorCode c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("code", c.id());
+        m.put("title", c.title());
+        m.put("remedy", c.remedy());
+        m.put("exit_status", c.exitStatus().code());
+        m.put("explanation", c.explanation());
+        return m;
+    }
+
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
         if (selection.list) {
             List<ErrorCode> all = ErrorCatalog.all();
-            output.print(out, all, () -> {
+            output.print(out, all.stream().map(ExplainCommand::asMap).toList(), () -> {
                 StringBuilder s = new StringBuilder();
                 for (ErrorCode c : all) {
                     s.append(String.format("%-5s %-3d %s%n", c.id(), c.exitStatus().code(), c.title()));
@@ -51,7 +73,7 @@ final class ExplainCommand implements Runnable {
         }
         ErrorCode code = ErrorCatalog.find(selection.code).orElseThrow(() -> new EnclaveException(
                 GeneralErrors.UNKNOWN_CODE, "no error code '" + selection.code + "'"));
-        output.print(out, code, () -> code.id() + ": " + code.title() + "\n\n"
+        output.print(out, asMap(code), () -> code.id() + ": " + code.title() + "\n\n"
                 + code.explanation() + "\n\n"
                 + "What to do: " + code.remedy() + "\n"
                 + "Exit status: " + code.exitStatus().code() + " (" + code.exitStatus().meaning() + ")\n");

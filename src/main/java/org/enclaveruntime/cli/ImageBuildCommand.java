@@ -21,6 +21,10 @@ final class ImageBuildCommand implements Runnable {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
 
+    // --version is the image's version here, so enclavectl's own version is -V alone.
+    @Option(names = "-V", versionHelp = true, description = "Print version information and exit.")
+    boolean versionHelp;
+
     @Option(names = "--runtime", required = true, paramLabel = "ELF",
             description = "The enclave runtime: a static ELF64 x86-64 executable linked at 1 MiB.")
     Path runtime;

@@ -10,6 +10,8 @@ import org.enclaveruntime.state.StatusReader;
 import org.enclaveruntime.service.EnclaveService;
 import org.enclaveruntime.service.PreflightCheck;
 import org.enclaveruntime.service.StartRefusal;
+import org.enclaveruntime.systemd.NotifyingEvents;
+import org.enclaveruntime.systemd.SystemdNotifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -65,20 +67,29 @@ final class StartCommand implements Callable<Integer> {
     /** Shared with `restart`. */
     static int start(Wiring wiring, ConfigOverrideOptions options, boolean foreground, OutputOptions output,
                      PrintWriter out, PrintWriter err) {
+        // Under systemd (Type=notify) the foreground VMM is the service: it tells systemd each step, READY
+        // and STOPPING, and why it failed, also when it fails before the service runs.
+        SystemdNotifier systemd = foreground ? SystemdNotifier.fromEnvironment() : SystemdNotifier.none();
         OptionalLong holder = EnclaveLock.holder(wiring.runDirectory().lockFile());
         if (holder.isPresent()) {
-            throw new EnclaveException(StateErrors.ALREADY_RUNNING, "an enclave is already running (VMM pid "
-                    + holder.getAsLong() + ")");
+            throw systemd.failing(new EnclaveException(StateErrors.ALREADY_RUNNING,
+                    "an enclave is already running (VMM pid " + holder.getAsLong() + ")"));
         }
         // Refuse early, reserve late: a host without a usable KVM is refused before anything is spawned.
         PreflightCheck kvm = wiring.kvmCheck();
         if (!kvm.passed()) {
             StartRefusal.record(wiring.runDirectory(), kvm.failure());
-            kvm.require();
+            throw systemd.failing(kvm.failure()); // under systemd: the E400 message in the journal
         }
         Progress progress = new Progress(err, output.json());
         if (foreground) {
-            return new EnclaveService(wiring.launch(), new EnclaveService.Events() {
+            EnclaveService.Launch launch;
+            try {
+                launch = wiring.launch();
+            } catch (EnclaveException e) {
+                throw systemd.failing(e);
+            }
+            return new EnclaveService(launch, new NotifyingEvents(systemd, new EnclaveService.Events() {
                 @Override
                 public void progress(String step) {
                     progress.accept(step);
@@ -95,7 +106,7 @@ final class StartCommand implements Callable<Integer> {
                     progress.done();
                     throw error;
                 }
-            }).run();
+            })).run();
         }
         List<String> args = new ArrayList<>(wiring.globalArguments());
         args.addAll(options.asArguments());

@@ -28,5 +28,10 @@ public final class GeneralErrors {
             "Starting and stopping an enclave needs access to /dev/kvm, to the run directory and to the "
                     + "hugepage controls in /sys. These belong to root on a standard installation.");
 
-    public static final List<ErrorCode> ALL = List.of(INTERNAL, UNKNOWN_CODE, IO, NOT_ROOT);
+    public static final ErrorCode USAGE = new ErrorCode("E110", ExitStatus.USAGE, "invalid command line",
+            "Run the command with --help to see its options and arguments.",
+            "The command line names a command or option that does not exist, leaves out a required argument, "
+                    + "or gives an option a value it cannot take. The message names the word at fault.");
+
+    public static final List<ErrorCode> ALL = List.of(INTERNAL, UNKNOWN_CODE, IO, NOT_ROOT, USAGE);
 }

@@ -52,6 +52,8 @@ public final class LibC {
     private final Function mincore = function("mincore", INT, PTR, Type.ULONG, PTR);
     private final Function sigemptyset = function("sigemptyset", INT, PTR);
     private final Function dlsym = function("dlsym", PTR, PTR, PTR);
+    private final Function socket = function("socket", INT, INT, INT, INT);
+    private final Function sendto = function("sendto", LONG, INT, PTR, Type.ULONG, INT, PTR, INT);
 
     private LibC() {
     }
@@ -215,6 +217,28 @@ public final class LibC {
             return CALL.invokeN2(dlsym.context(), dlsym.address(), handle, p);
         } finally {
             MEMORY.freeMemory(p);
+        }
+    }
+
+    public int socket(int domain, int type, int protocol) {
+        return i(socket, domain, type, protocol);
+    }
+
+    /** sendto(2) of {@code message} to the socket address {@code address} (a struct sockaddr's bytes). */
+    public long sendto(int fd, byte[] message, int flags, byte[] address) {
+        // One block: the address first, then the message.
+        long size = address.length + message.length;
+        long block = MEMORY.allocateMemory(size, false);
+        if (block == 0) {
+            throw new OutOfMemoryError("cannot allocate " + size + " bytes of native memory");
+        }
+        try {
+            MEMORY.putByteArray(block, address, 0, address.length);
+            MEMORY.putByteArray(block + address.length, message, 0, message.length);
+            return CALL.invokeN6(sendto.context(), sendto.address(), fd, block + address.length, message.length,
+                    flags, block, address.length);
+        } finally {
+            MEMORY.freeMemory(block);
         }
     }
 }

@@ -29,6 +29,11 @@ public final class Native {
 
     public static final int MLOCK_ONFAULT = 1;
 
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int MSG_NOSIGNAL = 0x4000;
+
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;

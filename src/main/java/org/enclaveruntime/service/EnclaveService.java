@@ -55,6 +55,10 @@ public final class EnclaveService {
         void ready(StateRecord running);
 
         void failed(EnclaveException error);
+
+        /** A stop has begun (control socket or SIGTERM); the teardown follows. */
+        default void stopping() {
+        }
     }
 
     /**
@@ -210,6 +214,7 @@ public final class EnclaveService {
             }
         }
         if (first) {
+            events.stopping();
             log.info("stopping the enclave (grace {} ms)", grace.toMillis());
             Enclave running = enclave;
             if (running != null) {
