@@ -104,10 +104,9 @@ class EnclaveTest {
         Enclave e = VmBuilder.boot(spec(TestGuests.SPIN, 2));
         try {
             assertInstanceOf(ReadyResult.Ready.class, e.awaitReady(TIMEOUT));
-            long start = System.nanoTime();
+            // Kicked out of KVM_RUN: without the kick a spinning vCPU would never end, and its thread would
+            // still run when shutdown gives up waiting. How fast is for BootBench, not for a test.
             assertEquals(new EnclaveExit.Stopped(true), e.shutdown(Duration.ofMillis(200)));
-            long ms = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(ms < 3000, "shutdown took " + ms + " ms");
             e.vcpuThreads().forEach(t -> assertFalse(t.isAlive(), t.getName() + " still runs"));
         } finally {
             e.close();
