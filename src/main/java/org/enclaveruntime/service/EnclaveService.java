@@ -335,15 +335,23 @@ public final class EnclaveService {
      * after a crash, always while holding the lock or after the holder is gone.
      */
     public static void reclaim(StateRecord previous) {
-        CpusetJournal cpuset = previous.cpusetIsolation();
-        if (cpuset != null && !cpuset.changes().isEmpty()) {
-            log.info("giving back the cpuset changes left by VMM {}: {}", previous.pid(), cpuset.changes());
-            CpusetIsolation.here().giveBack(cpuset);
-        }
+        reclaimCpuset(previous);
         List<HugepageGrant> left = previous.reservedHugepages();
         if (left != null && !left.isEmpty()) {
             log.info("giving back hugepages left by VMM {}: {}", previous.pid(), left);
             new HugepageReservation(Path.of("/")).releaseAll(left);
+        }
+    }
+
+    /**
+     * Gives back the cpuset changes a dead VMM recorded. Undoing a change twice is harmless, so unlike
+     * hugepages this may (and should) happen before the record that lists them is replaced.
+     */
+    public static void reclaimCpuset(StateRecord previous) {
+        CpusetJournal cpuset = previous.cpusetIsolation();
+        if (cpuset != null && !cpuset.changes().isEmpty()) {
+            log.info("giving back the cpuset changes left by VMM {}: {}", previous.pid(), cpuset.changes());
+            CpusetIsolation.here().giveBack(cpuset);
         }
     }
 

@@ -197,8 +197,11 @@ public final class EnclaveStopper {
             if (dead == null || dead.state() == EnclaveState.STOPPED) {
                 return Cleanup.NOTHING_TO_DO;
             }
+            // Cpusets first: their undo may run twice, so a stop killed after it loses nothing; hugepages only
+            // after the record no longer lists them, as giving those back twice could take someone else's.
+            EnclaveService.reclaimCpuset(dead);
             stateFile.write(StateRecord.stopped(lastError));
-            EnclaveService.reclaim(dead);
+            EnclaveService.reclaim(dead.withCpusetIsolation(null));
         }
         return Cleanup.CLEANED;
     }
