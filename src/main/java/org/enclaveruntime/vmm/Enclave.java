@@ -276,14 +276,7 @@ public final class Enclave implements AutoCloseable {
 
     private synchronized void releaseResources() {
         released = true;
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            try {
-                resources.get(i).close();
-            } catch (Exception e) {
-                LOG.warn("releasing {} failed: {}", resources.get(i), e.toString());
-            }
-        }
-        resources.clear();
+        VmBuilder.release(resources);
     }
 
     private EnclaveExit awaitThreads() {

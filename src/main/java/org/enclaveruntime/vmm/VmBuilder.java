@@ -101,7 +101,8 @@ public final class VmBuilder {
         return new Enclave(spec, start, memory, serial, guestLog, notify, vcpus, resources);
     }
 
-    private static void release(List<AutoCloseable> resources) {
+    /** Closes {@code resources} newest first, logging (not throwing) a close that fails; leaves the list empty. */
+    static void release(List<AutoCloseable> resources) {
         for (int i = resources.size() - 1; i >= 0; i--) {
             try {
                 resources.get(i).close();
