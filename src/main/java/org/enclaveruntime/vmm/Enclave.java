@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -42,6 +43,8 @@ public final class Enclave implements AutoCloseable {
     private final AtomicInteger running = new AtomicInteger();
     private volatile boolean stopping;
     private volatile boolean shutdownRequested;
+    /** A device published work for the guest: the next WAIT returns at once (docs/guest-abi.md, "Notifications"). */
+    private final AtomicBoolean workPending = new AtomicBoolean();
     private final GuestMemory memory;
     private final HypercallPorts power;
     private final DeviceBus ports;
@@ -158,6 +161,18 @@ public final class Enclave implements AutoCloseable {
             r.wake();
         }
         return true;
+    }
+
+    /**
+     * A device has put work into guest memory: wakes every vCPU blocked in WAIT, and makes the next WAIT return
+     * at once (a vCPU that polled just before the work arrived and is about to WAIT must not sleep on it).
+     * Set-then-wake, as for shutdown; a spurious wake-up costs the guest one more poll round.
+     */
+    public void wakeForWork() {
+        workPending.set(true);
+        for (VcpuRunner r : runners) {
+            r.wake();
+        }
     }
 
     /** Blocks until the enclave has ended and every vCPU thread has finished. */
@@ -392,8 +407,9 @@ public final class Enclave implements AutoCloseable {
          */
         @Override
         public void idle(int vcpu) {
-            if (!shutdownRequested && !stopping) {
+            if (!shutdownRequested && !stopping && !workPending.getAndSet(false)) {
                 LockSupport.park(Enclave.this);
+                workPending.set(false);
             }
         }
     }
