@@ -175,6 +175,28 @@ public final class Enclave implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops an enclave that did not become ready in time and returns where each vCPU was, "vCPU 0: rip=...":
+     * the one clue to a guest that hangs before READY. Empty for vCPUs whose thread would not stop.
+     */
+    public List<String> stopAndReadRegisters(String why) {
+        end(new EnclaveExit.Failed(why));
+        awaitThreads();
+        List<String> where = new ArrayList<>();
+        synchronized (this) {
+            if (released) {
+                return where;
+            }
+            for (VcpuRunner r : runners) {
+                Thread t = r.thread();
+                if (t != null && !t.isAlive()) {
+                    where.add("vCPU " + r.index() + ": " + r.registers());
+                }
+            }
+        }
+        return where;
+    }
+
     /** Blocks until the enclave has ended and every vCPU thread has finished. */
     public EnclaveExit awaitExit() {
         return ended.join();
