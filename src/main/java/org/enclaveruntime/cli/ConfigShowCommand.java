@@ -58,7 +58,8 @@ final class ConfigShowCommand implements Runnable {
         return s.toString();
     }
 
-    private static Map<String, Object> asJson(LoadedConfig loaded) {
+    /** {path, reason}: which file was read and why that one; `config check` reports the same object. */
+    static Map<String, Object> sourceJson(LoadedConfig loaded) {
         Map<String, Object> source = new LinkedHashMap<>();
         if (loaded.source() instanceof ConfigSource.File file) {
             source.put("path", file.path().toString());
@@ -67,6 +68,11 @@ final class ConfigShowCommand implements Runnable {
             source.put("path", null);
             source.put("reason", "built_in_defaults");
         }
+        return source;
+    }
+
+    private static Map<String, Object> asJson(LoadedConfig loaded) {
+        Map<String, Object> source = sourceJson(loaded);
         Map<String, Object> values = new LinkedHashMap<>();
         for (var entry : loaded.allKeys()) {
             Map<String, Object> value = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.GeneralErrors;
 import org.enclaveruntime.state.EnclaveLock;
@@ -74,7 +75,7 @@ final class ConsoleCommand implements Callable<Integer> {
                 }
             }
         } catch (IOException e) {
-            throw new EnclaveException(GeneralErrors.IO, "cannot read " + console + ": " + e.getMessage(), e);
+            throw new EnclaveException(GeneralErrors.IO, "cannot read " + console + ": " + IoReason.of(e), e);
         } finally {
             if (in != null) {
                 in.close();

@@ -110,6 +110,7 @@ final class DoctorCommand implements Callable<Integer> {
         PartitionPlan plan = wiring.plan();
         String detail = "CPUs " + plan.cpuIds().format() + ", " + plan.memoryMib() + " MiB in " + plan.pageSize()
                 + " pages; the primary keeps CPUs " + plan.primaryCpus().format();
-        return plan.shared() ? CheckResult.warn(detail, plan.warning()) : CheckResult.ok(detail);
+        return plan.shared() ? CheckResult.warn(detail + "; " + plan.warning(), "Set share_cpus = false on an "
+                + "instance with a spare core, so that the enclave is isolated.") : CheckResult.ok(detail);
     }
 }

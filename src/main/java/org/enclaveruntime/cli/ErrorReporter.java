@@ -1,6 +1,9 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.config.ConfigProblem;
+import org.enclaveruntime.config.InvalidConfigException;
 import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.ExitStatus;
 import org.enclaveruntime.errors.GeneralErrors;
 import org.slf4j.LoggerFactory;
@@ -23,7 +26,7 @@ final class ErrorReporter implements IExecutionExceptionHandler, IParameterExcep
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parsed) {
         EnclaveException error = ex instanceof EnclaveException e ? e
-                : new EnclaveException(GeneralErrors.INTERNAL, ex.toString(), ex);
+                : EnclaveException.unexpected(ex);
         boolean verbose = parsed.hasMatchedOption("-v");
         logFailure(error, ex);
         if (wantsJson(parsed)) {
@@ -95,12 +98,28 @@ final class ErrorReporter implements IExecutionExceptionHandler, IParameterExcep
         return false;
     }
 
+    /**
+     * The JSON error object: code, message, remedy, exit_status. When there are several problems (a
+     * configuration with more than one), code and message are the first one's, the remedy says to fix all,
+     * and "problems" lists each with the same four fields.
+     */
     static Map<String, Object> asMap(EnclaveException error) {
+        if (error instanceof InvalidConfigException invalid && invalid.problems().size() > 1) {
+            ConfigProblem first = invalid.problems().get(0);
+            Map<String, Object> m = asMap(first.code(), first.message(), error.remedy());
+            m.put("problems", invalid.problems().stream()
+                    .map(p -> asMap(p.code(), p.message(), p.code().remedy())).toList());
+            return m;
+        }
+        return asMap(error.code(), error.getMessage(), error.remedy());
+    }
+
+    private static Map<String, Object> asMap(ErrorCode code, String message, String remedy) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("code", error.code().id());
-        m.put("message", error.getMessage());
-        m.put("remedy", error.remedy());
-        m.put("exit_status", error.exitStatus().code());
+        m.put("code", code.id());
+        m.put("message", message);
+        m.put("remedy", remedy);
+        m.put("exit_status", code.exitStatus().code());
         return m;
     }
 

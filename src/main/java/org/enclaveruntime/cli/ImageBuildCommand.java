@@ -1,13 +1,15 @@
 package org.enclaveruntime.cli;
 
-import org.enclaveruntime.image.EnclaveImage;
+import org.enclaveruntime.config.ConfigKeys;
+import org.enclaveruntime.config.ConfigLoader;
+import org.enclaveruntime.config.ConfigOverrides;
 import org.enclaveruntime.image.ImageBuilder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
 
 /** `enclavectl image build`: the runtime ELF (and optional kernel parts) into one deterministic image. */
@@ -15,7 +17,7 @@ import java.nio.file.Path;
         description = {"Build an enclave image from the runtime ELF. The same inputs give the same bytes; a build "
                 + "time is recorded only when SOURCE_DATE_EPOCH is set."},
         footer = {"", "Example: enclavectl image build --runtime target/guest/runtime.elf --name demo "
-                + "--version 1.0 -o image.bin"})
+                + "--version 1.0 --out image.bin"})
 final class ImageBuildCommand implements Runnable {
     // No standard --version here: it is the image's version, as the command line in docs/image-format.md has it.
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
@@ -45,16 +47,21 @@ final class ImageBuildCommand implements Runnable {
             description = "Version recorded in the metadata (default: unversioned).")
     String version;
 
-    @Option(names = "--memory", paramLabel = "SIZE", converter = MemorySizeConverter.class,
+    // Text, read by the configuration's rules for the same keys: `--memory 3M` is the same error (code, words,
+    // exit status) here as on `start` and as `memory = 3M` in enclave.conf.
+    @Option(names = ConfigOverrides.FLAG_MEMORY, paramLabel = "SIZE",
             description = "Default enclave memory, such as 256M or 1G (default: 64M, or what the runtime needs).")
-    Integer memoryMib;
+    String memory;
 
-    @Option(names = "--cpu-count", paramLabel = "N", description = "Default vCPU count (default: 1).")
-    Integer cpuCount;
+    @Option(names = ConfigOverrides.FLAG_CPU_COUNT, paramLabel = "N", description = "Default vCPU count (default: 1).")
+    String cpuCount;
 
-    @Option(names = {"-o", "--output-file"}, required = true, paramLabel = "FILE",
+    @Option(names = "--out", required = true, paramLabel = "FILE",
             description = "Where to write the image (replaced atomically).")
-    Path output;
+    Path out;
+
+    @Mixin
+    OutputOptions output;
 
     @Spec
     CommandSpec spec;
@@ -81,15 +88,15 @@ final class ImageBuildCommand implements Runnable {
             b.version(version);
         }
         if (cpuCount != null) {
-            b.vcpuCount(cpuCount);
+            b.vcpuCount(Math.toIntExact(ConfigLoader.flagValue(ConfigKeys.CPU_COUNT, ConfigOverrides.FLAG_CPU_COUNT,
+                    cpuCount)));
         }
-        if (memoryMib != null) {
-            b.memoryMib(memoryMib);
+        if (memory != null) {
+            b.memoryMib(Math.toIntExact(ConfigLoader.flagValue(ConfigKeys.MEMORY, ConfigOverrides.FLAG_MEMORY,
+                    memory) >> 20));
         }
-        EnclaveImage image = b.writeTo(output);
-        PrintWriter out = spec.commandLine().getOut();
-        out.println("wrote " + output + " (" + image.size() + " bytes)");
-        image.measurements().asHex().forEach((pcr, hex) -> out.println("  " + pcr + " " + hex));
-        out.flush();
+        ImageResult result = ImageResult.of(b.writeTo(out));
+        output.print(spec.commandLine().getOut(), result, () -> "wrote " + result.path() + " (" + result.size()
+                + " bytes)\n" + result.measurementLines());
     }
 }

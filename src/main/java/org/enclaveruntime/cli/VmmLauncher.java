@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.devices.CappedLogFile;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ErrorCode;
@@ -73,7 +74,7 @@ final class VmmLauncher {
                             : ProcessBuilder.Redirect.appendTo(stderrLog.toFile()));
             process = builder.start();
         } catch (IOException e) {
-            throw new EnclaveException(LifecycleErrors.DAEMON, "cannot launch the VMM process: " + e.getMessage(), e);
+            throw new EnclaveException(LifecycleErrors.DAEMON, "cannot launch the VMM process: " + IoReason.of(e), e);
         }
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         AtomicLong lastHeard = new AtomicLong(System.nanoTime());

@@ -1,5 +1,6 @@
 package org.enclaveruntime.cli;
 
+import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.config.CleanupSettings;
 import org.enclaveruntime.config.ConfigLoader;
 import org.enclaveruntime.config.ConfigOverrides;
@@ -205,7 +206,7 @@ final class Wiring {
             }
             return console;
         } catch (IOException e) {
-            throw new EnclaveException(GeneralErrors.IO, "cannot prepare " + console + ": " + e.getMessage(), e);
+            throw new EnclaveException(GeneralErrors.IO, "cannot prepare " + console + ": " + IoReason.of(e), e);
         }
     }
 }

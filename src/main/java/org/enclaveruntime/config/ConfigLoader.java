@@ -1,6 +1,7 @@
 package org.enclaveruntime.config;
 
 import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.IoReason;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -109,7 +110,7 @@ public final class ConfigLoader {
         } catch (AccessDeniedException e) {
             throw new EnclaveException(ConfigErrors.FILE_UNREADABLE, file + ": permission denied", e);
         } catch (IOException e) {
-            throw new EnclaveException(ConfigErrors.FILE_UNREADABLE, file + ": cannot be read: " + e, e);
+            throw new EnclaveException(ConfigErrors.FILE_UNREADABLE, file + ": cannot be read: " + IoReason.of(e), e);
         }
         try {
             String text = StandardCharsets.UTF_8.newDecoder()
@@ -192,6 +193,22 @@ public final class ConfigLoader {
             }
         }
         return value.trim();
+    }
+
+    /**
+     * One flag's value read by its key's rules, for a command that takes the flag without loading a
+     * configuration (`image build --memory`): the same code, wording and exit status as the flag on `start`.
+     */
+    public static <T> T flagValue(ConfigKey<T> key, String flag, String text) {
+        List<ConfigProblem> problems = new ArrayList<>();
+        Layer layer = new Layer();
+        layer.add(key, text.trim(), new Origin.Flag(flag), 0, problems);
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException(problems);
+        }
+        @SuppressWarnings("unchecked")
+        T value = (T) layer.accepted.get(key).value();
+        return value;
     }
 
     private static Layer fromOverrides(ConfigOverrides overrides, List<ConfigProblem> problems) {

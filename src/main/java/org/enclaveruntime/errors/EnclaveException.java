@@ -24,6 +24,16 @@ public class EnclaveException extends RuntimeException {
         this.remedy = remedy == null ? code.remedy() : remedy;
     }
 
+    /**
+     * A failure nobody catalogued (a bug) as E100. The message has the failure's own words but not its Java
+     * class, which means nothing to a user; -v prints the stack trace, which has it.
+     */
+    public static EnclaveException unexpected(Throwable e) {
+        String detail = e instanceof java.io.IOException io ? IoReason.of(io) : e.getMessage();
+        return new EnclaveException(GeneralErrors.INTERNAL, "unexpected failure"
+                + (detail == null || detail.isBlank() ? "" : ": " + detail), e);
+    }
+
     public ErrorCode code() {
         return code;
     }

@@ -1,5 +1,6 @@
 package org.enclaveruntime.image;
 
+import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.errors.EnclaveException;
 
 import java.io.IOException;
@@ -88,7 +89,7 @@ public final class EnclaveImage {
         } catch (NoSuchFileException e) {
             throw new EnclaveException(ImageErrors.UNREADABLE, path + ": no such file", e);
         } catch (IOException e) {
-            throw new EnclaveException(ImageErrors.UNREADABLE, path + ": cannot read: " + e.getMessage(), e);
+            throw new EnclaveException(ImageErrors.UNREADABLE, path + ": cannot read: " + IoReason.of(e), e);
         }
     }
 

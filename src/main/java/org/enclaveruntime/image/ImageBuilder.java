@@ -1,5 +1,6 @@
 package org.enclaveruntime.image;
 
+import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.errors.EnclaveException;
 
 import java.io.IOException;
@@ -221,7 +222,7 @@ public final class ImageBuilder {
         } catch (NoSuchFileException e) {
             throw input(option + " " + file + ": no such file");
         } catch (IOException e) {
-            throw input(option + " " + file + ": cannot read: " + e.getMessage());
+            throw input(option + " " + file + ": cannot read: " + IoReason.of(e));
         }
         if (bytes.length == 0) {
             throw input(option + " " + file + " is empty");

@@ -44,10 +44,15 @@ public final class ImageSigner {
 
     /** Signs the image file in place, atomically, and returns it as read back. */
     public EnclaveImage signInPlace(Path imageFile) {
+        return signTo(imageFile, imageFile);
+    }
+
+    /** Writes {@code imageFile} signed to {@code target} (atomically; it may be the same file). */
+    public EnclaveImage signTo(Path imageFile, Path target) {
         EnclaveImage image = EnclaveImage.open(imageFile);
         Signed s = signed(image);
-        ImageWriter.writeAtomically(imageFile, s.header(), s.contents());
-        return EnclaveImage.open(imageFile);
+        ImageWriter.writeAtomically(target, s.header(), s.contents());
+        return EnclaveImage.open(target);
     }
 
     private record Signed(ImageHeader header, Map<SectionType, ByteBuffer> contents) {

@@ -1,5 +1,6 @@
 package org.enclaveruntime.image;
 
+import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.GeneralErrors;
 
@@ -69,11 +70,11 @@ final class ImageWriter {
             try {
                 Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("cannot rename " + temp + " over " + absolute + " atomically", e);
+                throw new IOException("this file system cannot replace the file atomically", e);
             }
             temp = null;
         } catch (IOException e) {
-            throw new EnclaveException(GeneralErrors.IO, "cannot write " + target + ": " + e.getMessage(), e);
+            throw new EnclaveException(GeneralErrors.IO, "cannot write " + target + ": " + IoReason.of(e), e);
         } finally {
             if (temp != null) {
                 try {

@@ -1,5 +1,6 @@
 package org.enclaveruntime.image;
 
+import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.errors.EnclaveException;
 
 import java.io.ByteArrayInputStream;
@@ -185,7 +186,7 @@ public final class PemFiles {
         try {
             return Files.readString(file, StandardCharsets.US_ASCII);
         } catch (IOException e) {
-            throw bad(file + ": cannot read: " + e.getMessage());
+            throw bad(file + ": cannot read: " + IoReason.of(e));
         }
     }
 

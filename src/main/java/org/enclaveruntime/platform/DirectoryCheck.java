@@ -7,13 +7,13 @@ import java.nio.file.Path;
 public record DirectoryCheck(String name, Path dir) implements DoctorCheck {
     @Override
     public CheckResult run() {
-        String create = "create it: install -d -m 0750 " + dir + " (or run as root)";
+        String create = "Create it: install -d -m 0750 " + dir + " (or run as root).";
         if (Files.exists(dir)) {
             if (!Files.isDirectory(dir)) {
-                return CheckResult.fail(dir + " exists but is not a directory", "remove or rename " + dir);
+                return CheckResult.fail(dir + " exists but is not a directory", "Remove or rename " + dir + ".");
             }
             return Files.isWritable(dir) ? CheckResult.ok(dir + " exists and is writable")
-                    : CheckResult.fail(dir + " exists but is not writable by this user", "run as root or " + create);
+                    : CheckResult.fail(dir + " exists but is not writable by this user", "Run as root, or make it writable by this user.");
         }
         Path parent = dir.toAbsolutePath().getParent();
         while (parent != null && !Files.exists(parent)) {

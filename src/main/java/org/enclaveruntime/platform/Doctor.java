@@ -19,7 +19,8 @@ public final class Doctor {
             } catch (EnclaveException e) {
                 r = CheckResult.fail(e.code().id() + ": " + e.getMessage(), e.remedy());
             } catch (RuntimeException e) {
-                r = CheckResult.fail("the check itself failed: " + e, "run with -v and report the output");
+                EnclaveException bug = EnclaveException.unexpected(e);
+                r = CheckResult.fail("the check itself failed: " + bug.getMessage(), bug.remedy());
             }
             findings.add(new DoctorFinding(check.name(), r.status(), r.detail(), r.remedy()));
         }

@@ -27,7 +27,7 @@ public record HugepagesCheck(Path root, long requestBytes) implements DoctorChec
         }
         if (m.pool(PageSize.SIZE_2M).isEmpty()) {
             return CheckResult.warn("this kernel has no hugepage pools (/sys/kernel/mm/hugepages is missing)",
-                    "enclave memory will be ordinary locked memory; for hugepages use a kernel with CONFIG_HUGETLBFS");
+                    "Accept ordinary locked memory for the enclave, or use a kernel with CONFIG_HUGETLBFS for hugepages.");
         }
         long needed = requestBytes / PageSize.SIZE_2M.bytes();
         long free = m.pool(PageSize.SIZE_2M).get().available();
@@ -36,7 +36,7 @@ public record HugepagesCheck(Path root, long requestBytes) implements DoctorChec
                 + " more 2M pages can be added now (/proc/buddyinfo)" : "");
         if (addable >= 0 && free + addable < needed) {
             return CheckResult.warn(detail + ", fewer than the " + needed + " that memory = " + (requestBytes >> 20)
-                    + "M needs", "reserve hugepages at boot (hugepagesz=2M hugepages=" + needed + ") or set hugepages = off");
+                    + "M needs", "Reserve hugepages at boot (hugepagesz=2M hugepages=" + needed + "), or set hugepages = off.");
         }
         return CheckResult.ok(detail);
     }

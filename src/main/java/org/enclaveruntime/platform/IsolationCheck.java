@@ -17,6 +17,6 @@ public record IsolationCheck(Path root) implements DoctorCheck {
         }
         return CheckResult.warn("isolate = cpuset not available: " + s.reason() + "; with isolate = none the "
                 + "primary's tasks may still be scheduled on the enclave's CPUs",
-                "accept isolate = none, or mount a cpuset hierarchy (cgroup v2 with cpuset, or cgroup v1 cpuset)");
+                "Accept isolate = none, or mount a cpuset hierarchy (cgroup v2 with cpuset, or cgroup v1 cpuset).");
     }
 }

@@ -1,5 +1,6 @@
 package org.enclaveruntime.platform;
 
+import org.enclaveruntime.kvm.KvmErrors;
 import org.enclaveruntime.linux.LibC;
 import org.enclaveruntime.linux.Native;
 
@@ -28,25 +29,24 @@ public record KvmDeviceCheck(Path device) implements DoctorCheck {
             int errno = Native.errno();
             if (errno == Native.ENOENT) {
                 return CheckResult.fail(device + " does not exist: KVM is not available on this instance",
-                        "use an instance type with virtualisation (bare metal or nested virtualisation enabled) "
-                                + "and load the module: modprobe kvm_intel (or kvm_amd)");
+                        KvmErrors.KVM_MISSING.remedy());
             }
             if (errno == Native.EACCES || errno == Native.EPERM) {
                 return CheckResult.fail("cannot open " + device + " for reading and writing: " + Native.describe(errno),
-                        "run as root, or add the user to the group that owns " + device + " (usually kvm)");
+                        KvmErrors.KVM_NOT_PERMITTED.remedy());
             }
             return CheckResult.fail("cannot open " + device + ": " + Native.describe(errno),
-                    "check that " + device + " is the KVM character device (10:232)");
+                    "Check that " + device + " is the KVM character device (10:232).");
         }
         try {
             int version = libc.ioctl(fd, KVM_GET_API_VERSION, 0L);
             if (version < 0) {
                 return CheckResult.fail(device + " refused KVM_GET_API_VERSION: " + Native.describe(Native.errno())
-                        + "; it is not the KVM device", "check that " + device + " is the KVM character device (10:232)");
+                        + "; it is not the KVM device", "Check that " + device + " is the KVM character device (10:232).");
             }
             if (version != KVM_API_VERSION) {
                 return CheckResult.fail(device + " reports KVM API version " + version + ", expected "
-                        + KVM_API_VERSION, "use a Linux kernel with the standard KVM API");
+                        + KVM_API_VERSION, KvmErrors.KVM_API_VERSION.remedy());
             }
             return CheckResult.ok(device + " is readable and writable, KVM API version " + version);
         } finally {

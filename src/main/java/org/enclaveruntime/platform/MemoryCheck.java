@@ -19,7 +19,7 @@ public record MemoryCheck(Path root, long requestBytes, long reserveBytes) imple
                 + "reserve_memory = " + reserveBytes / MIB + "M, " + Math.max(0, spare) / MIB + " MiB can go to the enclave";
         if (spare < requestBytes) {
             return CheckResult.fail(detail + ", less than memory = " + requestBytes / MIB + "M",
-                    "lower memory or reserve_memory, or free memory on the primary");
+                    "Lower memory or reserve_memory, or free memory on the primary.");
         }
         return CheckResult.ok(detail + " (memory = " + requestBytes / MIB + "M fits)");
     }

@@ -21,13 +21,13 @@ public record OfflineCpusCheck(Path root, CpuList wanted) implements DoctorCheck
         if (wanted != null && !wanted.intersect(offline).isEmpty()) {
             CpuList bad = wanted.intersect(offline);
             return CheckResult.fail("cpu_ids = " + wanted.format() + " includes offline CPU" + bad.format(),
-                    "use online CPUs (" + t.onlineCpus().format() + ") in cpu_ids, or bring CPU" + bad.format()
-                            + " online: echo 1 > /sys/devices/system/cpu/cpuN/online");
+                    "Use online CPUs (" + t.onlineCpus().format() + ") in cpu_ids, or bring CPU" + bad.format()
+                            + " online: echo 1 > /sys/devices/system/cpu/cpuN/online.");
         }
         if (!offline.isEmpty()) {
             return CheckResult.warn("CPU" + offline.format() + " present but offline; the enclave can use only online "
                     + "CPUs (" + t.onlineCpus().format() + ")",
-                    "bring them online if they should be used: echo 1 > /sys/devices/system/cpu/cpuN/online");
+                    "Bring them online if they should be used: echo 1 > /sys/devices/system/cpu/cpuN/online.");
         }
         return CheckResult.ok("all " + t.present().size() + " present CPUs are online (CPU" + t.present().format() + ")");
     }

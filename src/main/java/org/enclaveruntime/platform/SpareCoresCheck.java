@@ -19,8 +19,8 @@ public record SpareCoresCheck(Path root) implements DoctorCheck {
         String have = "this instance has " + t.describe() + "; the primary keeps " + primary.describe();
         if (spare.isEmpty()) {
             return CheckResult.fail(have + ", so no whole core is left for the enclave",
-                    "use an instance with at least 2 cores; for development only, share_cpus = true "
-                            + "runs the enclave on shared CPUs (no isolation)");
+                    "Use an instance with at least 2 cores; for development only, share_cpus = true "
+                            + "runs the enclave on shared CPUs (no isolation).");
         }
         return CheckResult.ok(have + "; " + spare.size() + (spare.size() == 1 ? " core" : " cores")
                 + " (CPU" + cpus.format() + ", cpu_count up to " + cpus.size() + ") can go to the enclave");

@@ -1,5 +1,6 @@
 package org.enclaveruntime.platform;
 
+import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ErrorCode;
 
@@ -89,11 +90,6 @@ final class SysfsFiles {
     }
 
     static String reason(IOException e) {
-        String name = e.getClass().getSimpleName();
-        return switch (name) {
-            case "NoSuchFileException" -> "no such file";
-            case "AccessDeniedException" -> "permission denied";
-            default -> e.getMessage() == null ? name : e.getMessage();
-        };
+        return IoReason.of(e);
     }
 }

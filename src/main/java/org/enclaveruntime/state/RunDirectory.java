@@ -1,5 +1,6 @@
 package org.enclaveruntime.state;
 
+import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.GeneralErrors;
@@ -55,7 +56,6 @@ public record RunDirectory(Path path) {
     }
 
     static String reason(Exception e) {
-        String type = e.getClass().getSimpleName().replace("Exception", "");
-        return e.getMessage() == null ? type : type + " " + e.getMessage();
+        return e instanceof IOException io ? IoReason.of(io) : "not supported by this file system";
     }
 }

@@ -2,9 +2,13 @@ package org.enclaveruntime.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.enclaveruntime.errors.ErrorCode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -84,5 +88,113 @@ class CliConventionTest {
         for (String field : List.of("code", "remedy", "exit_status")) {
             assertTrue(explained.has(field), field + " missing: " + r.out());
         }
+    }
+
+    private static Path runtimeElf() {
+        return Path.of(System.getProperty("enclave.build.dir", "target"), "guest", "runtime.elf");
+    }
+
+    /** The JSON error object of a failed run with --output json; every field the convention promises. */
+    private static JsonNode errorObject(CliRun r) throws Exception {
+        JsonNode error = JSON.readTree(r.out()).path("error");
+        for (String field : List.of("code", "message", "remedy", "exit_status")) {
+            assertTrue(error.has(field), field + " missing: " + r);
+        }
+        assertTrue(error.path("exit_status").isNumber(), r.toString());
+        assertEquals(r.status(), error.path("exit_status").asInt(), r.toString());
+        return error;
+    }
+
+    @Test
+    void theSameBadValueIsTheSameErrorOnEveryCommand(@TempDir Path dir) throws Exception {
+        Path conf = dir.resolve("enclave.conf");
+        String runtime = "[runtime]\nrun_dir = " + dir.resolve("run") + "\nlog_dir = " + dir.resolve("log") + "\n";
+        Files.writeString(conf, "[enclave]\nmemory = 128M\n" + runtime);
+        String out = dir.resolve("x.bin").toString();
+        for (String[] bad : List.of(new String[] {"--memory", "3M", "memory"}, new String[] {"--memory", "512", "memory"},
+                new String[] {"--cpu-count", "two", "cpu_count"}, new String[] {"--cpu-count", "0", "cpu_count"})) {
+            Path badConf = dir.resolve("bad.conf");
+            Files.writeString(badConf, "[enclave]\n" + bad[2] + " = " + bad[1] + "\n" + runtime);
+            List<String[]> commands = List.of(
+                    new String[] {"start", "--config", conf.toString(), "--dry-run", bad[0], bad[1], "-o", "json"},
+                    new String[] {"restart", "--config", conf.toString(), bad[0], bad[1], "-o", "json"},
+                    new String[] {"image", "build", "--runtime", runtimeElf().toString(), "--out", out, bad[0], bad[1],
+                            "-o", "json"},
+                    new String[] {"config", "check", "--config", badConf.toString(), "-o", "json"});
+            List<String> seen = new ArrayList<>();
+            for (String[] args : commands) {
+                CliRun r = CliRun.of(args);
+                JsonNode error = errorObject(r);
+                assertTrue(error.path("message").asText().contains("'" + bad[1] + "'"), r.toString());
+                seen.add(error.path("code").asText() + " exit " + r.status());
+            }
+            assertEquals(1, seen.stream().distinct().count(), bad[0] + " " + bad[1] + ": " + seen);
+            assertEquals(3, CliRun.of(commands.get(0)).status(), "a flag standing for a key is a configuration error");
+            assertTrue(Files.notExists(dir.resolve("x.bin")));
+        }
+    }
+
+    @Test
+    void severalProblemsAreAListInTheErrorObject(@TempDir Path dir) throws Exception {
+        Path conf = Files.writeString(dir.resolve("enclave.conf"), "[enclave]\nmemory = 3M\ncpu_count = x\nbogus = 1\n");
+        CliRun r = CliRun.of("--config", conf.toString(), "config", "check", "--output", "json");
+        assertEquals(3, r.status(), r.toString());
+        JsonNode error = errorObject(r);
+        JsonNode problems = error.path("problems");
+        assertEquals(3, problems.size(), r.out());
+        assertEquals(List.of("E210", "E208", "E202"), List.of(problems.get(0).path("code").asText(),
+                problems.get(1).path("code").asText(), problems.get(2).path("code").asText()));
+        assertEquals(problems.get(0).path("code"), error.path("code"));
+        for (JsonNode p : problems) {
+            assertTrue(p.path("exit_status").isNumber() && p.path("remedy").asText().endsWith("."), p.toString());
+            assertFalse(p.path("message").asText().contains("\n"), p.toString());
+        }
+        assertFalse(error.path("message").asText().contains("\n"), "one problem per message: " + r.out());
+        CliRun text = CliRun.of("--config", conf.toString(), "config", "check");
+        assertEquals(3, text.err().split("error E", -1).length - 1, "text output still names each: " + text.err());
+    }
+
+    @Test
+    void everyCommandThatPrintsDataTakesOutputJson(@TempDir Path dir) throws Exception {
+        Path conf = Files.writeString(dir.resolve("enclave.conf"), "[enclave]\nmemory = 128M\n");
+        CliRun check = CliRun.of("--config", conf.toString(), "config", "check", "--output", "json");
+        assertEquals(0, check.status(), check.toString());
+        JsonNode json = JSON.readTree(check.out());
+        assertEquals(conf.toString(), json.at("/source/path").asText());
+        assertTrue(json.path("valid").asBoolean());
+        assertEquals(1, json.path("keys_set").asInt());
+        // Streams (console) and the hidden internal commands aside, every command that prints takes it.
+        List<String> withoutJson = new ArrayList<>();
+        for (List<String> words : commands(EnclaveCtl.fullCommandLine(), List.of(), new ArrayList<>())) {
+            CommandLine cmd = EnclaveCtl.fullCommandLine();
+            for (String w : words) {
+                cmd = cmd.getSubcommands().get(w);
+            }
+            if (cmd.getSubcommands().isEmpty() && cmd.getCommandSpec().findOption("--output") == null) {
+                withoutJson.add(String.join(" ", words));
+            }
+        }
+        assertEquals(List.of("console"), withoutJson);
+    }
+
+    @Test
+    void everyRemedyIsACapitalisedSentenceWithAFullStop() {
+        for (ErrorCode c : ErrorCatalog.all()) {
+            assertTrue(c.remedy().matches("(?s)[A-Z].*[^.][.]"), c.id() + ": " + c.remedy());
+        }
+    }
+
+    /** docs/development.md names the code ranges; each one it names has codes, and each range in use is named. */
+    @Test
+    void developmentDocListsTheCodeRangesThatExist() throws Exception {
+        String doc = Files.readString(Path.of("docs/development.md"));
+        java.util.Set<String> documented = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\bE([1-9])xx\\b").matcher(doc);
+        while (m.find()) {
+            documented.add(m.group(1));
+        }
+        java.util.Set<String> used = new java.util.TreeSet<>();
+        ErrorCatalog.all().forEach(c -> used.add(c.id().substring(1, 2)));
+        assertEquals(used, documented);
     }
 }

@@ -115,6 +115,28 @@ class DoctorCommandTest {
         assertEquals("FAIL", cores.get("status").asText(), cores.toString());
     }
 
+    /** Remedies in one style, and one text per cause: a missing device reads as E400 does. */
+    @Test
+    void everyRemedyIsASentenceAndTheKvmOneIsTheCodesOwn() throws IOException {
+        Path root = dir.resolve("tree");
+        Files.createDirectories(root.resolve("sys/devices/system/cpu/cpu0/topology"));
+        Files.writeString(root.resolve("sys/devices/system/cpu/online"), "0\n");
+        Files.createDirectories(root.resolve("proc"));
+        Files.writeString(root.resolve("proc/meminfo"), "MemTotal: 100000 kB\nMemAvailable: 90000 kB\n");
+        Files.writeString(dir.resolve("run"), "a file where run_dir should be");
+        CliRun r = run("doctor", "--root", root.toString(), config(), "--output", "json");
+        JsonNode findings = new ObjectMapper().readTree(r.out());
+        int remedies = 0;
+        for (JsonNode f : findings) {
+            if (!f.get("remedy").isNull()) {
+                remedies++;
+                assertTrue(f.get("remedy").asText().matches("(?s)[A-Z].*[^.][.]"), f.toString());
+            }
+        }
+        assertTrue(remedies >= 3, r.out());
+        assertEquals(org.enclaveruntime.kvm.KvmErrors.KVM_MISSING.remedy(), findings.get(1).get("remedy").asText());
+    }
+
     @Test
     void anEnclaveThisMachineCannotHoldFailsThePlanAndAnInvalidConfigIsReported() throws IOException {
         config();

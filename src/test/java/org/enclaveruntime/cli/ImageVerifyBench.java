@@ -42,7 +42,7 @@ public final class ImageVerifyBench {
         Path cert = dir.resolve("cert.pem");
         makeKeyAndCert(dir, key, cert);
         check(EnclaveCtl.run("image", "build", "--runtime", runtime.toString(), "--kernel", kernel.toString(),
-                "--initrd", initrd.toString(), "--cmdline", "console=ttyS0", "--name", "bench", "-o", image.toString()),
+                "--initrd", initrd.toString(), "--cmdline", "console=ttyS0", "--name", "bench", "--out", image.toString()),
                 "build");
         check(EnclaveCtl.run("image", "sign", "--key", key.toString(), "--cert", cert.toString(), image.toString()),
                 "sign");

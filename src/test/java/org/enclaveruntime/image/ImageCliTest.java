@@ -16,6 +16,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** `enclavectl image ...` end to end: exit statuses, JSON output, messages. */
@@ -64,7 +65,7 @@ class ImageCliTest {
     private Path build(String... extra) {
         Path image = dir.resolve("image.bin");
         List<String> args = new java.util.ArrayList<>(List.of("image", "build", "--runtime", runtime.toString(),
-                "--name", "demo", "--version", "0.1.0", "-o", image.toString()));
+                "--name", "demo", "--version", "0.1.0", "--out", image.toString()));
         args.addAll(List.of(extra));
         Result r = run(args.toArray(String[]::new));
         assertEquals(0, r.status(), r.err());
@@ -141,20 +142,69 @@ class ImageCliTest {
         assertEquals(7, missing.status());
         assertTrue(missing.err().contains("error E500") && missing.err().contains("none.bin"), missing.err());
         Result noKernel = run("image", "build", "--runtime", runtime.toString(), "--initrd", runtime.toString(),
-                "-o", dir.resolve("x.bin").toString());
+                "--out", dir.resolve("x.bin").toString());
         assertEquals(7, noKernel.status());
         assertTrue(noKernel.err().contains("error E515"), noKernel.err());
         assertTrue(Files.notExists(dir.resolve("x.bin")));
         Result badSize = run("image", "build", "--runtime", runtime.toString(), "--memory", "lots",
-                "-o", dir.resolve("x.bin").toString());
-        assertEquals(2, badSize.status());
+                "--out", dir.resolve("x.bin").toString());
+        assertEquals(3, badSize.status(), badSize.err());
         Result bareNumber = run("image", "build", "--runtime", runtime.toString(), "--memory", "512",
-                "-o", dir.resolve("x.bin").toString());
-        assertEquals(2, bareNumber.status());
+                "--out", dir.resolve("x.bin").toString());
+        assertEquals(3, bareNumber.status(), bareNumber.err());
         assertTrue(bareNumber.err().contains("has no unit; add a unit, e.g. 512M"), bareNumber.err());
         assertEquals(0, run("image", "build", "--help").status());
         assertEquals(0, run("explain", "E510").status());
         Result none = run("image");
         assertEquals(2, none.status());
+    }
+
+    @Test
+    void outIsTheFileAndDashOIsTheOutputFormat() throws Exception {
+        Path image = dir.resolve("out.bin");
+        Result asFile = run("image", "build", "--runtime", runtime.toString(), "-o", image.toString());
+        assertEquals(2, asFile.status(), asFile.toString());
+        assertTrue(asFile.err().contains("error E110") && asFile.err().contains("--output"), asFile.err());
+        assertTrue(Files.notExists(image));
+
+        Result built = run("image", "build", "--runtime", runtime.toString(), "--out", image.toString(), "-o", "json");
+        assertEquals(0, built.status(), built.err());
+        JsonNode b = built.json();
+        assertEquals(image.toString(), b.get("path").asText());
+        assertEquals(Files.size(image), b.get("size").asLong());
+        assertEquals(EnclaveImage.open(image).measurements().pcr0().hex(), b.at("/measurements/pcr0").asText());
+        assertTrue(b.get("signer").isNull());
+
+        Path signedCopy = dir.resolve("signed.bin");
+        Result signed = run("image", "sign", "--key", keys.leafKey.toString(), "--cert", keys.leafCert.toString(),
+                image.toString(), "--out", signedCopy.toString(), "--output", "json");
+        assertEquals(0, signed.status(), signed.err());
+        assertEquals(signedCopy.toString(), signed.json().get("path").asText());
+        assertEquals("CN=test-signer", signed.json().get("signer").asText());
+        assertEquals(EnclaveImage.open(signedCopy).measurements().pcr8().hex(), signed.json().at("/measurements/pcr8").asText());
+        assertTrue(EnclaveImage.open(image).signature().isEmpty(), "--out leaves the input as it was");
+    }
+
+    /** What a user reads about a file that cannot be used: the path they gave and the reason, no Java words. */
+    @Test
+    void fileErrorsNameNoJavaExceptionAndNoTemporaryFile() throws Exception {
+        Path aDirectory = Files.createDirectories(dir.resolve("a-directory"));
+        Path missingDir = dir.resolve("missing").resolve("image.bin");
+        List<String[]> commands = List.of(
+                new String[] {"image", "build", "--runtime", runtime.toString(), "--out", missingDir.toString()},
+                new String[] {"image", "build", "--runtime", runtime.toString(), "--out", aDirectory.toString()},
+                new String[] {"image", "build", "--runtime", aDirectory.toString(), "--out", dir.resolve("x").toString()},
+                new String[] {"image", "describe", aDirectory.toString()},
+                new String[] {"image", "sign", "--key", aDirectory.toString(), "--cert", aDirectory.toString(),
+                        dir.resolve("x").toString()},
+                new String[] {"--config", aDirectory.toString(), "config", "check"},
+                new String[] {"--config", dir.resolve("none.conf").toString(), "config", "check"});
+        for (String[] args : commands) {
+            Result r = run(args);
+            assertTrue(r.status() > 0, List.of(args) + ": " + r.err());
+            String firstLine = r.err().lines().findFirst().orElse("");
+            assertTrue(firstLine.startsWith("error E"), firstLine);
+            assertFalse(r.err().matches("(?s).*(Exception|java\\.|\\.tmp\\b).*"), List.of(args) + ": " + r.err());
+        }
     }
 }
