@@ -1,7 +1,7 @@
 import org.enclaveruntime.cli.EnclaveCtl;
 import org.enclaveruntime.config.ConfigKey;
 import org.enclaveruntime.config.ConfigKeys;
-import picocli.AutoComplete;
+import org.enclaveruntime.cli.Completion;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.codegen.docgen.manpage.ManPageGenerator;
@@ -34,7 +34,8 @@ public class GenerateDocs {
         }
         Files.writeString(adoc.resolve("enclave.conf.adoc"), configPage());
         Path completion = Files.createDirectories(out.resolve("completion"));
-        Files.writeString(completion.resolve("enclavectl"), AutoComplete.bash("enclavectl", cli));
+        Files.writeString(completion.resolve("enclavectl"), Completion.bash());
+        Files.writeString(completion.resolve("_enclavectl"), Completion.zsh());
     }
 
     /** The command and its subcommands, without hidden ones (vmm, cds-training) and `help`. */

@@ -58,7 +58,7 @@ install -D -m 0644 "$here/de-platform-runtime.tmpfiles" "$stage/usr/lib/tmpfiles
 # Sourced, not run: without picocli's #! line.
 install -d "$stage/usr/share/bash-completion/completions"
 sed '1{/^#!/d}' "$work/docgen/completion/enclavectl" > "$stage/usr/share/bash-completion/completions/enclavectl"
-install -D -m 0644 "$here/_enclavectl" "$stage/usr/share/zsh/site-functions/_enclavectl"
+install -D -m 0644 "$work/docgen/completion/_enclavectl" "$stage/usr/share/zsh/site-functions/_enclavectl"
 install -D -m 0644 "$project/LICENSE" "$stage/usr/share/licenses/de-platform-runtime/LICENSE"
 install -d -m 0755 "$stage/usr/share/doc/de-platform-runtime"
 install -m 0644 "$project/README.md" "$project"/docs/*.md "$stage/usr/share/doc/de-platform-runtime/"
