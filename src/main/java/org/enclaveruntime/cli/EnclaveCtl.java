@@ -65,6 +65,9 @@ public final class EnclaveCtl implements Runnable {
             SUBCOMMANDS.forEach(cli::addSubcommand);
         }
         versionEverywhere(cli);
+        // Help and long texts wrap at the terminal's width (80 columns when there is no terminal).
+        cli.setUsageHelpAutoWidth(true);
+        cli.setHelpFactory(WordWrappingHelp::new);
         ErrorReporter reporter = new ErrorReporter();
         cli.setExecutionExceptionHandler(reporter);
         cli.setParameterExceptionHandler(reporter);
@@ -79,6 +82,7 @@ public final class EnclaveCtl implements Runnable {
         CommandLine cli = new CommandLine(new EnclaveCtl());
         SUBCOMMANDS.forEach(cli::addSubcommand);
         versionEverywhere(cli);
+        cli.setHelpFactory(WordWrappingHelp::new);
         return cli;
     }
 

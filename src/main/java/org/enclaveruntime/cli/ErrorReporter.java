@@ -69,13 +69,16 @@ final class ErrorReporter implements IExecutionExceptionHandler, IParameterExcep
         err.println("error " + error.code().id() + ": " + error.getMessage());
         if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
             if (ex instanceof CommandLine.MissingParameterException) {
-                err.print("usage: " + cmd.getHelp().synopsis(0));
+                // The heading's length, so that the lines wrap at the width and continue under the options.
+                err.print(USAGE_HEADING + cmd.getHelp().synopsis(USAGE_HEADING.length()));
             }
             err.println("  remedy: " + error.remedy());
         }
         err.flush();
         return error.exitStatus().code();
     }
+
+    private static final String USAGE_HEADING = "usage: ";
 
     /** picocli's message without its own "Error: " prefix, which would read "error E110: Error: ...". */
     static String usageMessage(ParameterException ex) {

@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /** `enclavectl explain CODE` and `explain --list`: the long form of the error catalog. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
@@ -73,9 +74,16 @@ final class ExplainCommand implements Runnable {
         }
         ErrorCode code = ErrorCatalog.find(selection.code).orElseThrow(() -> new EnclaveException(
                 GeneralErrors.UNKNOWN_CODE, "no error code '" + selection.code + "'"));
+        int width = spec.usageMessage().width();
         output.print(out, asMap(code), () -> code.id() + ": " + code.title() + "\n\n"
-                + code.explanation() + "\n\n"
-                + "What to do: " + code.remedy() + "\n"
-                + "Exit status: " + code.exitStatus().code() + " (" + code.exitStatus().meaning() + ")\n");
+                + wrap(code.explanation(), width) + "\n"
+                + wrap("What to do: " + code.remedy(), width)
+                + wrap("Exit status: " + code.exitStatus().code() + " (" + code.exitStatus().meaning() + ")", width));
+    }
+
+    /** {@code text} broken into lines of at most {@code width} columns, between words, as help text is. */
+    private static String wrap(String text, int width) {
+        return WordWrappingHelp.wrap(text, width).lines().map(String::stripTrailing)
+                .collect(Collectors.joining("\n", "", "\n"));
     }
 }

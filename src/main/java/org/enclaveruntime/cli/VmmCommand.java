@@ -74,7 +74,7 @@ final class VmmCommand implements java.util.concurrent.Callable<Integer> {
         try {
             status = run(global, options);
         } catch (RuntimeException | Error e) {
-            System.err.println("error " + GeneralErrors.INTERNAL.id() + ": " + e);
+            System.err.println("error " + GeneralErrors.INTERNAL.id() + ": " + EnclaveException.unexpected(e).getMessage());
             e.printStackTrace();
             status = GeneralErrors.INTERNAL.exitStatus().code();
         }

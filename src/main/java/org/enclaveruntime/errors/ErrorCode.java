@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  * `enclavectl explain` knows every code.
  *
  * <p>Ranges: E1xx general and CLI, E2xx configuration, E3xx run state and lock, E4xx KVM and VMM,
- * E5xx image, E6xx platform (CPUs, memory, hugepages), E7xx vsock, E8xx SDK and attestation.
+ * E5xx image, E6xx platform (CPUs, memory, hugepages); a new concept takes the next free hundred and adds it
+ * to docs/development.md (CliConventionTest keeps that list and the catalog the same).
  *
  * @param id          stable identifier such as "E201"; never reused for another meaning
  * @param exitStatus  what the process exits with when this error ends it

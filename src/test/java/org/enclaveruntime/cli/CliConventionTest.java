@@ -197,4 +197,69 @@ class CliConventionTest {
         ErrorCatalog.all().forEach(c -> used.add(c.id().substring(1, 2)));
         assertEquals(used, documented);
     }
+
+    private static List<String> words(String text) {
+        return List.of(text.strip().split("\\s+"));
+    }
+
+    /** Narrow or wide, help wraps between words: the words are those of the unwrapped text, in order. */
+    @Test
+    void helpNeverBreaksInsideAWord() {
+        for (List<String> path : commands(EnclaveCtl.fullCommandLine(), List.of(), new ArrayList<>())) {
+            CommandLine cmd = EnclaveCtl.fullCommandLine();
+            for (String w : path) {
+                cmd = cmd.getSubcommands().get(w);
+            }
+            cmd.getCommandSpec().usageMessage().width(1000);
+            List<String> unwrapped = words(cmd.getUsageMessage(CommandLine.Help.Ansi.OFF));
+            for (int width : List.of(60, 80, 120)) {
+                cmd.getCommandSpec().usageMessage().width(width);
+                String help = cmd.getUsageMessage(CommandLine.Help.Ansi.OFF);
+                assertEquals(unwrapped, words(help), path + " at " + width + " columns:\n" + help);
+                for (String line : help.lines().toList()) {
+                    assertTrue(line.length() <= width, path + " at " + width + ": " + line);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theSynopsisOfAUsageErrorWrapsUnderItsOptions() {
+        CliRun r = CliRun.of("image", "build");
+        assertEquals(2, r.status(), r.toString());
+        List<String> synopsis = r.err().lines().filter(l -> !l.startsWith("error") && !l.contains("remedy:")).toList();
+        assertTrue(synopsis.size() > 1 && synopsis.get(0).startsWith("usage: enclavectl image build ["), r.err());
+        int indent = "usage: enclavectl image build ".length();
+        for (String line : synopsis) {
+            assertTrue(line.length() <= 80, r.err());
+        }
+        for (String line : synopsis.subList(1, synopsis.size())) {
+            assertEquals(indent, line.length() - line.stripLeading().length(), r.err());
+        }
+    }
+
+    /** explain's long text wraps like help (80 columns without a terminal), between words. */
+    @Test
+    void explainWrapsItsLongText() {
+        ErrorCode longest = ErrorCatalog.all().stream()
+                .max(java.util.Comparator.comparingInt(c -> c.explanation().length())).orElseThrow();
+        assertTrue(longest.explanation().length() > 160);
+        CliRun r = CliRun.of("explain", longest.id());
+        assertEquals(0, r.status(), r.toString());
+        r.out().lines().forEach(line -> assertTrue(line.length() <= 80, line));
+        String joined = String.join(" ", words(r.out()));
+        assertTrue(joined.contains(String.join(" ", words(longest.explanation()))), r.out());
+        assertTrue(joined.contains(String.join(" ", words(longest.remedy()))), r.out());
+    }
+
+    @Test
+    void dashVPrintsTheStackTraceOnce(@TempDir Path dir) throws Exception {
+        Path conf = Files.writeString(dir.resolve("enclave.conf"), "[enclave]\nmemory = 3M\n");
+        CliRun r = CliRun.of("-v", "--config", conf.toString(), "config", "check");
+        assertEquals(3, r.status(), r.toString());
+        String firstFrame = r.err().lines().filter(l -> l.startsWith("\tat ")).findFirst().orElseThrow();
+        assertEquals(1, r.err().lines().filter(firstFrame::equals).count(), r.err());
+        CliRun quiet = CliRun.of("--config", conf.toString(), "config", "check");
+        assertFalse(quiet.err().contains("\tat "), quiet.err());
+    }
 }

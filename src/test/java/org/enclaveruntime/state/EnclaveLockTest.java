@@ -85,7 +85,11 @@ class EnclaveLockTest {
         EnclaveException other = RunDirectory.failure(StateErrors.STATE_FILE, "cannot read x",
                 new java.io.IOException("Input/output error"));
         assertEquals(StateErrors.STATE_FILE, other.code());
-        assertEquals("cannot read x: IO Input/output error", other.getMessage());
+        // The system's reason, not the exception's class ("IO ...") nor the path the JDK tried.
+        assertEquals("cannot read x: Input/output error", other.getMessage());
+        EnclaveException missing = RunDirectory.failure(StateErrors.STATE_FILE, "cannot read x",
+                new java.nio.file.NoSuchFileException("/run/enclave/.state.json.123.tmp"));
+        assertEquals("cannot read x: no such file", missing.getMessage());
     }
 
     @Test
