@@ -165,6 +165,18 @@ class RpmPackageIT {
         assertTrue(codes.contains("E400") && codes.stream().allMatch(c -> c.startsWith("E40")), codes.toString());
     }
 
+    @Test
+    @Order(5)
+    void zshLoadsTheInstalledCompletion() throws Exception {
+        Path script = root.resolve("usr/share/zsh/site-functions/_enclavectl");
+        assertTrue(Files.exists(script), "install first");
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/zsh")), "zsh is not installed (Debian package zsh)");
+        Run r = run("zsh", "-f", "-c", "autoload -U compinit; compinit -u -d /dev/null; source '" + script
+                + "' && print -r -- ${_comps[enclavectl]}");
+        assertEquals(0, r.status(), r.out());
+        assertTrue(r.out().contains("_complete_enclavectl"), r.out());
+    }
+
     /** What bash's completion offers for the last word, with the installed script loaded. */
     private static List<String> complete(Path script, String... words) throws Exception {
         String array = Stream.of(words).map(w -> "'" + w + "'").collect(Collectors.joining(" "));
