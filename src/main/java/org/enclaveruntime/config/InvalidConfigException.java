@@ -32,7 +32,7 @@ public final class InvalidConfigException extends EnclaveException {
         if (problems.size() == 1) {
             return problems.get(0).code().remedy();
         }
-        return "Fix each of the " + problems.size() + " problems above; `enclavectl explain CODE` explains "
+        return "Fix each of the " + problems.size() + " problems listed; `enclavectl explain CODE` explains "
                 + "each code.";
     }
 }
