@@ -24,7 +24,7 @@ public final class GuestLog implements AutoCloseable {
 
     /** What a guest can make the VMM say. The level decides whether recording it costs a token at all. */
     private enum Kind {
-        UNKNOWN_STATUS, REPORT, NOTIFY, UNCLAIMED_READ, UNCLAIMED_WRITE, PANIC, CONSOLE_FAILED;
+        UNKNOWN_STATUS, REPORT, NOTIFY, UNCLAIMED_READ, UNCLAIMED_WRITE, PANIC, CONSOLE_FAILED, VSOCK;
 
         boolean enabled() {
             return switch (this) {
@@ -86,6 +86,14 @@ public final class GuestLog implements AutoCloseable {
     /** The console sink failed; nothing more is written to it. */
     public void consoleFailed(String reason) {
         add(Kind.CONSOLE_FAILED, -1, 0, 0, 0, reason);
+    }
+
+    /**
+     * A vsock packet or chain the device dropped, reset or refused. {@code template} is a constant SLF4J
+     * message with up to two {} for the values, so recording it allocates nothing.
+     */
+    public void vsock(String template, long first, long second) {
+        add(Kind.VSOCK, -1, first, second, 0, template);
     }
 
     /** How many lines the guest has caused so far, logged or suppressed (for tests). */
@@ -185,6 +193,7 @@ public final class GuestLog implements AutoCloseable {
                     size, Long.toHexString(second), text, Long.toHexString(first));
             case PANIC -> LOG.error("enclave panicked on vCPU {}: {}", vcpu, text);
             case CONSOLE_FAILED -> LOG.warn("console output stopped: {}", text);
+            case VSOCK -> LOG.warn("vsock: " + text, first, second);
         }
     }
 
