@@ -546,6 +546,7 @@ final class VsockEventLoop implements Runnable {
             c.pending |= Connection.SEND_RESPONSE;
             peerCredit(c);
             table.index(c);
+            enqueueIfWork(c);
             return;
         }
         byte[] path = UnixSockets.pathBytes(Path.of(settings.socket() + "_" + hostPort));
@@ -570,6 +571,7 @@ final class VsockEventLoop implements Runnable {
         } else {
             c.state = Connection.State.ESTABLISHED;
             c.pending |= Connection.SEND_RESPONSE;
+            enqueueIfWork(c);
         }
     }
 
