@@ -168,6 +168,28 @@ final class TestGuestDriver {
         tx.publish(d);
     }
 
+    /** A tx chain with a device-writable descriptor after the header: against the rules, the device must reset. */
+    void sendChainWithWritableDescriptor() {
+        int slot = takeTxSlot();
+        long addr = TX_DATA + (long) slot * TX_SLOT;
+        int d = slot * 3;
+        tx.desc(d, addr, VsockHeader.SIZE, 1, d + 1);
+        tx.desc(d + 1, addr + VsockHeader.SIZE, 16, 2 /* WRITE */, 0);
+        tx.publish(d);
+    }
+
+    /** True while the device has VIRTQ_USED_F_NO_NOTIFY set on tx (it is awake and polling). */
+    boolean txNotifySuppressed() {
+        return (memory.readU16Acquire(tx.used) & 1) != 0;
+    }
+
+    /** After a device reset: zeroed rings and a fresh driver, as a driver sets them up again. */
+    TestGuestDriver reinitialise() {
+        memory.zero(RX_RING, 0x10000);
+        memory.zero(TX_RING, 0x10000);
+        return new TestGuestDriver(memory, notifyFd);
+    }
+
     private int takeTxSlot() {
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (freeTxSlots.isEmpty()) {

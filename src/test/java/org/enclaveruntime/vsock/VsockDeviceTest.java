@@ -532,6 +532,70 @@ class VsockDeviceTest {
         awaitConnections(128);
     }
 
+    @Test
+    void aBadChainPutsTheDeviceIntoNeedsResetAndAResetBringsItBack() throws Exception {
+        Bridged b = bridge(GUEST_PORT);
+        guest.sendChainWithWritableDescriptor();
+        long until = System.nanoTime() + WAIT.toNanos();
+        while (broken.get() == null && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertNotNull(broken.get(), "the transport was told to set DEVICE_NEEDS_RESET");
+        assertTrue(broken.get().contains("writable"), broken.get());
+        assertEquals(null, readLine(b.client()), "every connection is reset with the device");
+        awaitConnections(0);
+
+        device.reset(); // the driver writes Status 0 and sets the device up again
+        guest = guest.reinitialise();
+        device.activate(guest.queues(), VsockDevice.VIRTIO_VSOCK_F_STREAM | 1L << 32);
+        guest.postRxBuffers();
+        guest.send(1, 1, VsockHeader.OP_CREDIT_REQUEST, 0, 0, new byte[0]);
+        assertEquals(OP_RST, guest.expect(WAIT).op());
+        assertAlive();
+    }
+
+    @Test
+    void aGuestThatNeverAnswersARequestIsResetAndTheClientClosed() throws Exception {
+        SocketChannel c = client();
+        write(c, "CONNECT 5002\n");
+        Packet request = next();
+        assertEquals(OP_REQUEST, request.op());
+        assertEquals(null, readLine(c), "closed without OK after the request timeout");
+        Packet rst = next();
+        assertEquals(OP_RST, rst.op(), rst.toString());
+        assertEquals(request.srcPort(), rst.srcPort());
+        awaitConnections(0);
+    }
+
+    @Test
+    void anUnansweredShutdownEndsInRstAfterTheTimeout() throws Exception {
+        Bridged b = bridge(GUEST_PORT);
+        b.client().close();
+        Packet shutdown = next();
+        assertEquals(OP_SHUTDOWN, shutdown.op());
+        Packet rst = next(); // the guest does not answer
+        assertEquals(OP_RST, rst.op(), rst.toString());
+        assertEquals(b.hostPort(), rst.srcPort());
+        awaitConnections(0);
+    }
+
+    @Test
+    void anIdleDeviceAsksForNotificationsAndCountsEveryOne() throws Exception {
+        Bridged b = bridge(GUEST_PORT);
+        for (int i = 0; i < 20; i++) {
+            Thread.sleep(20); // let the device fall asleep, so the next packet needs a notification
+            assertTrue(!guest.txNotifySuppressed(), "an idle device clears NO_NOTIFY before it sleeps");
+            guest.send(GUEST_PORT, b.hostPort(), OP_RW, 0, 0, new byte[] {(byte) i});
+            assertEquals(i, readExactly(b.client(), 1)[0]);
+        }
+        assertTrue(guest.notifies() >= 20, "the driver kicked for each packet: " + guest.notifies());
+        long until = System.nanoTime() + WAIT.toNanos();
+        while (device.notifications() < guest.notifies() && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertEquals(guest.notifies(), device.notifications(), "every eventfd signal is counted");
+    }
+
     // ---- the socket file ----
 
     @Test
