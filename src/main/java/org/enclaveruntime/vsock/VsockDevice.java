@@ -2,6 +2,7 @@ package org.enclaveruntime.vsock;
 
 import org.enclaveruntime.devices.GuestLog;
 import org.enclaveruntime.devices.virtio.VirtioDevice;
+import org.enclaveruntime.devices.virtio.VirtioMmio;
 import org.enclaveruntime.devices.virtio.Virtqueue;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.memory.GuestMemory;
@@ -9,7 +10,6 @@ import org.enclaveruntime.memory.GuestMemory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * The virtio-vsock device (virtio 1.2 §5.10; docs/guest-abi.md, "virtio-vsock") with its host side, the
@@ -53,9 +53,10 @@ public final class VsockDevice implements VirtioDevice, AutoCloseable {
         }
     }
 
-    /** The transport's DEVICE_NEEDS_RESET (VirtioMmio::needsReset), called on the event thread for a bad chain. */
-    public void onNeedsReset(Consumer<String> transport) {
-        loop.onBroken(transport);
+    /** A bad chain found on the event thread goes to the transport's {@link VirtioMmio#needsReset}. */
+    @Override
+    public void attach(VirtioMmio transport) {
+        loop.onBroken(transport::needsReset);
     }
 
     /** Starts the event thread "vsock". */

@@ -131,7 +131,12 @@ final class VsockEventLoop implements Runnable {
         wake.signal();
     }
 
-    /** Stops all use of the queues; on another thread than the event thread, waits (1 s at most) until done. */
+    /**
+     * Stops all use of the queues. From a vCPU thread this only hands the reset over: the transport calls it
+     * under a lock the event thread may be waiting for (in needsReset), so it must not wait. Until the event
+     * thread takes it, that thread may still finish a packet on the old rings; those lie in guest RAM and are
+     * checked like any others, so the late write can only confuse the guest that reset its own device.
+     */
     void reset() {
         if (Thread.currentThread() == thread) {
             resetDevice();
@@ -140,23 +145,9 @@ final class VsockEventLoop implements Runnable {
         synchronized (this) {
             pendingActivate = false;
             pendingQueues = null;
-            long ticket = ++resetRequests;
-            wake.signal();
-            long until = System.nanoTime() + 1_000_000_000L;
-            while (resetsDone < ticket && thread != null && thread.isAlive()) {
-                long left = until - System.nanoTime();
-                if (left <= 0) {
-                    LOG.warn("the vsock event thread did not confirm the device reset within 1 s");
-                    return;
-                }
-                try {
-                    wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+            resetRequests++;
         }
+        wake.signal();
     }
 
     void notified() {
@@ -268,7 +259,6 @@ final class VsockEventLoop implements Runnable {
             resetDevice();
             synchronized (this) {
                 resetsDone = ticket;
-                notifyAll();
             }
         }
         if (queues != null) {
@@ -1123,8 +1113,8 @@ final class VsockEventLoop implements Runnable {
         usedPublished = false;
     }
 
+    /** A bad chain: the transport sets DEVICE_NEEDS_RESET and logs the reason (and resets us, on this thread). */
     private void broken(String reason) {
-        guestLog.vsock("device needs reset: " + reason.replace("{", "(").replace("}", ")"), 0, 0);
         Consumer<String> handler;
         synchronized (this) {
             handler = onBroken;
@@ -1132,6 +1122,8 @@ final class VsockEventLoop implements Runnable {
         resetDevice();
         if (handler != null) {
             handler.accept(reason);
+        } else {
+            guestLog.deviceError("virtio-vsock", reason);
         }
     }
 
@@ -1145,10 +1137,6 @@ final class VsockEventLoop implements Runnable {
             LOG.warn("cannot remove the vsock socket {}: {}", settings.socket(), e.getMessage());
         }
         releaseNatives();
-        synchronized (this) {
-            resetsDone = resetRequests;
-            notifyAll();
-        }
     }
 
     private void releaseNatives() {

@@ -1,7 +1,6 @@
 package org.enclaveruntime.vsock;
 
-import org.enclaveruntime.devices.virtio.TestQueues;
-import org.enclaveruntime.devices.virtio.Virtqueue;
+import org.enclaveruntime.devices.virtio.VirtioMmio;
 import org.enclaveruntime.linux.LibC;
 import org.enclaveruntime.memory.GuestMemory;
 
@@ -13,8 +12,8 @@ import java.util.Deque;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The tests' stand-in for the enclave's virtio-vsock driver: it lays out an rx and a tx split ring in plain
- * guest memory, posts rx buffers, sends packets through tx and reads what the device put into rx, following
+ * The tests' stand-in for the enclave's virtio-vsock driver: it sets the device up through the real virtio-mmio
+ * registers (reset, features, rx/tx/event split rings in plain guest memory, DRIVER_OK), posts rx buffers, sends packets through tx and reads what the device put into rx, following
  * the notification handshake of docs/guest-abi.md (notify through the eventfd only when NO_NOTIFY is clear).
  * Used by one test thread. Deliberately splits headers across descriptors, as a real driver may.
  */
@@ -28,9 +27,12 @@ final class TestGuestDriver {
     /** Our receive buffer per connection as we advertise it. */
     static final int GUEST_BUF_ALLOC = 1 << 20;
 
-    private static final long RX_RING = 0x10000;
-    private static final long TX_RING = 0x20000;
-    private static final long RX_DATA = 0x100000;
+    // Rings above the 1 MiB system area, as the transport demands.
+    private static final long RX_RING = 0x100000;
+    private static final long TX_RING = 0x110000;
+    private static final long EVENT_RING = 0x120000;
+    private static final int EVENT_QUEUE_SIZE = 4;
+    private static final long RX_DATA = 0x200000;
     private static final long TX_DATA = RX_DATA + (long) RX_BUFFERS * RX_BUFFER;
     static final long MEMORY_SIZE = 16L << 20;
 
@@ -54,10 +56,6 @@ final class TestGuestDriver {
             desc = base;
             avail = base + 16L * QUEUE_SIZE;
             used = (avail + 6 + 2L * QUEUE_SIZE + 3) & ~3L;
-        }
-
-        Virtqueue queue(int index) {
-            return TestQueues.create(memory, index, QUEUE_SIZE, desc, avail, used);
         }
 
         void desc(int i, long addr, long len, int flags, int next) {
@@ -111,8 +109,45 @@ final class TestGuestDriver {
         }
     }
 
-    Virtqueue[] queues() {
-        return new Virtqueue[] {rx.queue(0), tx.queue(1), null};
+    /**
+     * The standard set-up sequence of docs/guest-abi.md, "Transport", register by register; DRIVER_OK makes the
+     * transport activate the device. Fails when the transport refuses a step.
+     */
+    void setUp(VirtioMmio mmio) {
+        mmio.write(0, 0x070, 4, 0); // reset
+        if (mmio.read(0, 0x000, 4) != 0x74726976L || mmio.read(0, 0x008, 4) != 19) {
+            throw new IllegalStateException("not a virtio-mmio vsock device");
+        }
+        mmio.write(0, 0x070, 4, 1); // ACKNOWLEDGE
+        mmio.write(0, 0x070, 4, 3); // DRIVER
+        mmio.write(0, 0x024, 4, 0);
+        mmio.write(0, 0x020, 4, 1); // VIRTIO_VSOCK_F_STREAM
+        mmio.write(0, 0x024, 4, 1);
+        mmio.write(0, 0x020, 4, 1); // VIRTIO_F_VERSION_1 (bit 32)
+        mmio.write(0, 0x070, 4, 11); // FEATURES_OK
+        if ((mmio.read(0, 0x070, 4) & 8) == 0) {
+            throw new IllegalStateException("FEATURES_OK refused");
+        }
+        queue(mmio, 0, QUEUE_SIZE, rx);
+        queue(mmio, 1, QUEUE_SIZE, tx);
+        Ring event = new Ring(EVENT_RING);
+        queue(mmio, 2, EVENT_QUEUE_SIZE, event);
+        mmio.write(0, 0x070, 4, 15); // DRIVER_OK
+        if ((mmio.read(0, 0x070, 4) & 0x40) != 0) {
+            throw new IllegalStateException("the device needs a reset right after set-up");
+        }
+    }
+
+    private static void queue(VirtioMmio mmio, int index, int size, Ring ring) {
+        mmio.write(0, 0x030, 4, index);
+        mmio.write(0, 0x038, 4, size);
+        mmio.write(0, 0x080, 4, ring.desc);
+        mmio.write(0, 0x084, 4, 0);
+        mmio.write(0, 0x090, 4, ring.avail);
+        mmio.write(0, 0x094, 4, 0);
+        mmio.write(0, 0x0a0, 4, ring.used);
+        mmio.write(0, 0x0a4, 4, 0);
+        mmio.write(0, 0x044, 4, 1);
     }
 
     /** Posts every rx buffer: two descriptors each (20 bytes, then the rest), so the header is split. */
@@ -185,8 +220,7 @@ final class TestGuestDriver {
 
     /** After a device reset: zeroed rings and a fresh driver, as a driver sets them up again. */
     TestGuestDriver reinitialise() {
-        memory.zero(RX_RING, 0x10000);
-        memory.zero(TX_RING, 0x10000);
+        memory.zero(RX_RING, 3 * 0x10000);
         return new TestGuestDriver(memory, notifyFd);
     }
 

@@ -2,6 +2,8 @@ package org.enclaveruntime.devices.virtio;
 
 import org.enclaveruntime.memory.GuestMemory;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * One split virtqueue in guest RAM, seen from the device (virtio 1.2 §2.7). Everything in it is written by the
  * untrusted guest, so every index and address is checked before it is followed (docs/guest-abi.md, "What the
@@ -33,9 +35,16 @@ public final class Virtqueue {
     private int nextAvail;
     /** used.idx value of the next entry to publish. */
     private int nextUsed;
+    /** The transport's InterruptStatus, whose "used buffer" bit {@link #pushUsed} sets; null in tests. */
+    private final AtomicInteger interruptStatus;
 
     /** Only the transport creates queues, after its checks at QueueReady. */
     Virtqueue(GuestMemory memory, int index, int size, long descGpa, long availGpa, long usedGpa) {
+        this(memory, index, size, descGpa, availGpa, usedGpa, null);
+    }
+
+    Virtqueue(GuestMemory memory, int index, int size, long descGpa, long availGpa, long usedGpa,
+            AtomicInteger interruptStatus) {
         if (size < 1 || size > MAX_SIZE || Integer.bitCount(size) != 1) {
             throw new IllegalArgumentException("queue size " + size + " is not a power of two up to " + MAX_SIZE);
         }
@@ -49,6 +58,7 @@ public final class Virtqueue {
         this.descGpa = descGpa;
         this.availGpa = availGpa;
         this.usedGpa = usedGpa;
+        this.interruptStatus = interruptStatus;
     }
 
     static long descTableBytes(int size) {
@@ -163,7 +173,10 @@ public final class Virtqueue {
         }
     }
 
-    /** Gives a chain back: used ring entry {head, written}, then used.idx with a release store. Wakes no one. */
+    /**
+     * Gives a chain back: used ring entry {head, written}, then used.idx with a release store. Wakes no one;
+     * sets the transport's InterruptStatus bit 0 (used buffer).
+     */
     public void pushUsed(int head, int written) {
         if (head < 0 || head >= size) {
             throw new IllegalArgumentException("queue " + index + ": head " + head + " is not a descriptor index");
@@ -173,6 +186,9 @@ public final class Virtqueue {
         memory.writeU32(entry + 4, written & 0xffffffffL);
         nextUsed = (nextUsed + 1) & 0xffff;
         memory.writeU16Release(usedGpa + 2, nextUsed);
+        if (interruptStatus != null && (interruptStatus.get() & VirtioMmio.INTERRUPT_USED_BUFFER) == 0) {
+            interruptStatus.getAndUpdate(VirtioMmio::withUsedBuffer);
+        }
     }
 
     /**

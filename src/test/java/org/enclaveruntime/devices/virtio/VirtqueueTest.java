@@ -26,6 +26,8 @@ class VirtqueueTest {
     private static final long DATA = 0x20_0000;
 
     private GuestMemory memory;
+    /** Where the allocation control puts its boxes, out of reach of escape analysis. */
+    private static volatile Object sink;
 
     @BeforeEach
     void create() {
@@ -283,5 +285,48 @@ class VirtqueueTest {
         assertEquals(256, q.size());
         assertThrows(IllegalArgumentException.class, () -> q.pop(new DescriptorChain(128)));
         assertThrows(IllegalArgumentException.class, () -> q.pushUsed(256, 0));
+    }
+    /** pop and pushUsed allocate nothing per chain, measured with the JVM's per-thread allocation counter. */
+    @Test
+    void popAndPushUsedAllocateNothing() throws Exception {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        assertTrue(threads.isThreadAllocatedMemorySupported(), "this JVM cannot count a thread's allocations");
+        threads.setThreadAllocatedMemoryEnabled(true);
+        TestRings r = rings(8);
+        r.desc(0, DATA, 100, VIRTQ_DESC_F_NEXT, 1);
+        r.desc(1, DATA + 100, 200, VIRTQ_DESC_F_WRITE, 0);
+        Virtqueue q = r.queue(0);
+        DescriptorChain chain = new DescriptorChain(8);
+        int chains = 200_000;
+        roundTrips(r, q, chain, chains / 10); // warm-up: class loading and the JIT
+        long tid = Thread.currentThread().getId();
+        long before = threads.getThreadAllocatedBytes(tid);
+        long sum = roundTrips(r, q, chain, chains);
+        long growth = threads.getThreadAllocatedBytes(tid) - before;
+        assertEquals(300L * chains, sum);
+        assertTrue(growth <= 16 * 1024, growth + " bytes allocated for " + chains + " chains");
+        // The counter can see a per-chain allocation: the same loop boxing one value per chain.
+        before = threads.getThreadAllocatedBytes(tid);
+        for (int n = 0; n < chains; n++) {
+            sink = (long) n + 1000;
+        }
+        assertTrue(threads.getThreadAllocatedBytes(tid) - before > 16 * 1024, "boxing was not counted");
+    }
+
+    private static long roundTrips(TestRings r, Virtqueue q, DescriptorChain chain, int n) throws Exception {
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            r.publish(0);
+            q.suppressNotifications(true);
+            if (!q.hasAvailable() || !q.pop(chain)) {
+                throw new AssertionError("no chain " + i);
+            }
+            sum += chain.readableLength() + chain.writableLength();
+            q.pushUsed(chain.head(), 0);
+            q.suppressNotifications(false);
+            sum += q.driverWantsWakeups() ? 0 : 1;
+        }
+        return sum;
     }
 }
