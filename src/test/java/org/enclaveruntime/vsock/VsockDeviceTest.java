@@ -303,6 +303,28 @@ class VsockDeviceTest {
     }
 
     @Test
+    void aClientThatVanishesWhileTheGuestSendsEndsOnlyItsConnection() throws Exception {
+        Bridged b = bridge(GUEST_PORT);
+        b.client().close();
+        byte[] chunk = new byte[4096];
+        int endings = 0;
+        for (int i = 0; i < 40 && endings == 0; i++) {
+            guest.send(GUEST_PORT, b.hostPort(), OP_RW, 0, 0, chunk); // EPIPE, or the HUP is seen first
+            Packet p;
+            while ((p = guest.poll(Duration.ZERO)) != null) {
+                if (p.op() == OP_RST || p.op() == OP_SHUTDOWN) {
+                    endings++;
+                }
+            }
+        }
+        if (endings == 0) {
+            Packet p = next();
+            assertTrue(p.op() == OP_RST || p.op() == OP_SHUTDOWN, p.toString());
+        }
+        assertAlive();
+    }
+
+    @Test
     void guestHalfCloseLetsTheClientKeepSending() throws Exception {
         Bridged b = bridge(GUEST_PORT);
         guest.send(GUEST_PORT, b.hostPort(), OP_SHUTDOWN, VsockHeader.SHUTDOWN_SEND, 0, new byte[0]);
