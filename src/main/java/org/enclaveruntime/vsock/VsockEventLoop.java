@@ -372,8 +372,10 @@ final class VsockEventLoop implements Runnable {
                 if (c.writable && c.buffer != null && !c.buffer.isEmpty()) {
                     flushToHost(c);
                 }
-                if (c.fd >= 0 && c.hostHup && (c.peerShutdown & VsockHeader.SHUTDOWN_RCV) != 0) {
-                    hostGone(c); // the guest takes nothing more, so nothing is left to read
+                // Gone for good, and nothing left to read: EOF was read already (the HUP can come after it), or
+                // the guest takes nothing more.
+                if (c.fd >= 0 && c.hostHup && (c.hostEof || (c.peerShutdown & VsockHeader.SHUTDOWN_RCV) != 0)) {
+                    hostGone(c);
                 }
             }
         }

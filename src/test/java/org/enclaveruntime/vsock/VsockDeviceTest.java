@@ -71,7 +71,7 @@ class VsockDeviceTest {
         notifyFd = LibC.INSTANCE.eventfd(0, Native.EFD_NONBLOCK | Native.EFD_CLOEXEC);
         guestLog = new GuestLog();
         VsockSettings settings = new VsockSettings(socket, null, VsockSettings.BUF_ALLOC, 128,
-                Duration.ofMillis(700), Duration.ofMillis(500));
+                Duration.ofSeconds(2), Duration.ofSeconds(1));
         device = new VsockDevice(memory, TestGuestDriver.CID, settings, notifyFd, wakeups::incrementAndGet,
                 readies::incrementAndGet, guestLog);
         mmio = new VirtioMmio("virtio-vsock", device, memory, guestLog);
@@ -217,6 +217,9 @@ class VsockDeviceTest {
 
         b.client().close();
         Packet shutdown = next();
+        if (shutdown.op() == OP_SHUTDOWN && shutdown.flags() == VsockHeader.SHUTDOWN_SEND) {
+            shutdown = next(); // EOF was read before the HUP was seen: half a close, then the rest
+        }
         assertEquals(OP_SHUTDOWN, shutdown.op(), shutdown.toString());
         assertEquals(VsockHeader.SHUTDOWN_BOTH, shutdown.flags());
         guest.send(GUEST_PORT, b.hostPort(), OP_SHUTDOWN, VsockHeader.SHUTDOWN_BOTH, 0, new byte[0]);
@@ -321,6 +324,11 @@ class VsockDeviceTest {
             Packet p = next();
             assertTrue(p.op() == OP_RST || p.op() == OP_SHUTDOWN, p.toString());
         }
+        guest.send(GUEST_PORT, b.hostPort(), OP_RST, 0, 0, new byte[0]); // the guest's side is gone too
+        while (guest.poll(QUIET) != null) {
+            // whatever the device still sent for the old connection
+        }
+        awaitConnections(0);
         assertAlive();
     }
 
@@ -597,6 +605,9 @@ class VsockDeviceTest {
         Packet shutdown = next();
         assertEquals(OP_SHUTDOWN, shutdown.op());
         Packet rst = next(); // the guest does not answer
+        while (rst.op() == OP_SHUTDOWN) { // SHUTDOWN(2) then (3) when EOF was read before the HUP was seen
+            rst = next();
+        }
         assertEquals(OP_RST, rst.op(), rst.toString());
         assertEquals(b.hostPort(), rst.srcPort());
         awaitConnections(0);
