@@ -15,6 +15,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -90,7 +91,8 @@ final class VsockEventLoop implements Runnable {
     private Consumer<String> onBroken;
 
     // Counters for tests and status.
-    private volatile long notifications;
+    /** Counted on the event thread (eventfd) and on vCPU threads (QueueNotify exits). */
+    private final AtomicLong notifications = new AtomicLong();
     private volatile int maxBuffered;
     private volatile int liveConnections;
 
@@ -151,12 +153,12 @@ final class VsockEventLoop implements Runnable {
     }
 
     void notified() {
-        notifications++;
+        notifications.incrementAndGet();
         wake.signal();
     }
 
     long notifications() {
-        return notifications;
+        return notifications.get();
     }
 
     int maxBuffered() {
@@ -328,7 +330,7 @@ final class VsockEventLoop implements Runnable {
     /** One epoll event; true when it made work. */
     private boolean dispatch(long token, int mask) {
         if (token == TOKEN_NOTIFY) {
-            notifications += notify.drain();
+            notifications.addAndGet(notify.drain());
             return active();
         }
         if (token == TOKEN_WAKE) {
