@@ -183,14 +183,6 @@ public final class GuestMemory implements AutoCloseable {
         return value;
     }
 
-    /** A 32-bit load with acquire semantics (see {@link #readU16Acquire}); {@code gpa} should be 4-aligned. */
-    public long readU32Acquire(long gpa) {
-        check(gpa, 4);
-        long value = ram.getInt(gpa) & 0xffffffffL;
-        VarHandle.acquireFence();
-        return value;
-    }
-
     /**
      * A 16-bit store with release semantics: every earlier read and write of guest memory by this thread is
      * visible before it (for publishing a ring index after the entries it covers). {@code gpa} should be

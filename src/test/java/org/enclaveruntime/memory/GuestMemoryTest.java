@@ -150,7 +150,7 @@ class GuestMemoryTest {
             assertThrows(GuestAddressException.class, () -> m.view(-16, 32), "wraps around 2^64");
             assertThrows(GuestAddressException.class, () -> m.view(Long.MIN_VALUE, 0));
             assertThrows(GuestAddressException.class, () -> m.readU16Acquire(SIZE - 1));
-            assertThrows(GuestAddressException.class, () -> m.readU32Acquire(-4));
+            assertThrows(GuestAddressException.class, () -> m.readU16Acquire(-2));
             assertThrows(GuestAddressException.class, () -> m.writeU16Release(SIZE, 0));
         }
         GuestMemory closed = GuestMemory.create(SIZE, MemoryBacking.ORDINARY);
@@ -164,8 +164,6 @@ class GuestMemoryTest {
             m.writeU16Release(0x10, 0xFFFE);
             assertEquals(0xFFFE, m.readU16(0x10));
             assertEquals(0xFFFE, m.readU16Acquire(0x10));
-            m.writeU32(0x20, 0x89ABCDEFL);
-            assertEquals(0x89ABCDEFL, m.readU32Acquire(0x20));
             GuestMemory.fullFence();
         }
     }

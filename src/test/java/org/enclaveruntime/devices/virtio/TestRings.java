@@ -2,16 +2,22 @@ package org.enclaveruntime.devices.virtio;
 
 import org.enclaveruntime.memory.GuestMemory;
 
-/** The driver's side of one split virtqueue, written by hand into real guest memory for the tests. */
-final class TestRings {
-    final GuestMemory memory;
-    final int size;
-    final long desc;
-    final long avail;
-    final long used;
+/**
+ * The driver's side of one split virtqueue, written by hand into real guest memory for the tests. Public for
+ * device tests in other packages (with {@link VirtioTestDriver}).
+ */
+public final class TestRings {
+    public static final int NEXT = Virtqueue.VIRTQ_DESC_F_NEXT;
+    public static final int WRITE = Virtqueue.VIRTQ_DESC_F_WRITE;
+
+    public final GuestMemory memory;
+    public final int size;
+    public final long desc;
+    public final long avail;
+    public final long used;
     private int availIdx;
 
-    TestRings(GuestMemory memory, int size, long desc, long avail, long used) {
+    public TestRings(GuestMemory memory, int size, long desc, long avail, long used) {
         this.memory = memory;
         this.size = size;
         this.desc = desc;
@@ -23,7 +29,7 @@ final class TestRings {
         return new Virtqueue(memory, index, size, desc, avail, used);
     }
 
-    void desc(int i, long addr, long len, int flags, int next) {
+    public void desc(int i, long addr, long len, int flags, int next) {
         long d = desc + 16L * i;
         memory.writeU64(d, addr);
         memory.writeU32(d + 8, len);
@@ -32,27 +38,27 @@ final class TestRings {
     }
 
     /** Puts {@code head} into the next available slot and publishes it. */
-    void publish(int head) {
+    public void publish(int head) {
         memory.writeU16(avail + 4 + 2L * (availIdx % size), head);
         availIdx = (availIdx + 1) & 0xffff;
         memory.writeU16(avail + 2, availIdx);
     }
 
     /** Sets avail.idx as a hostile driver would, without filling slots. */
-    void availIdx(int value) {
+    public void availIdx(int value) {
         availIdx = value & 0xffff;
         memory.writeU16(avail + 2, availIdx);
     }
 
-    int usedIdx() {
+    public int usedIdx() {
         return memory.readU16(used + 2);
     }
 
-    long usedId(int slot) {
+    public long usedId(int slot) {
         return memory.readU32(used + 4 + 8L * slot);
     }
 
-    long usedLen(int slot) {
+    public long usedLen(int slot) {
         return memory.readU32(used + 8 + 8L * slot);
     }
 }

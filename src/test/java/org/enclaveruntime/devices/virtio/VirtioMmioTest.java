@@ -324,4 +324,19 @@ class VirtioMmioTest {
         List<String> calls = device.calls();
         assertEquals("activate", calls.get(calls.size() - 1));
     }
+    @Test
+    void theTestDriverSetsTheDeviceUp() throws Exception {
+        VirtioTestDriver driver = new VirtioTestDriver(mmio, memory, RINGS);
+        TestRings[] rings = driver.start(RecordingDevice.FEATURES, 256, 256, 4);
+        assertEquals(3, device.activated.length);
+        rings[1].desc(0, 0x30_0000, 44, 0, 0);
+        rings[1].publish(0);
+        DescriptorChain chain = new DescriptorChain(256);
+        assertTrue(device.activated[1].pop(chain));
+        assertEquals(44, chain.readableLength());
+        mmio.needsReset("test");
+        assertTrue(driver.needsReset());
+        driver.reset();
+        assertEquals(0, driver.read(STATUS));
+    }
 }
