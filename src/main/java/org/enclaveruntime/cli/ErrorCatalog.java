@@ -10,6 +10,7 @@ import org.enclaveruntime.memory.MemoryErrors;
 import org.enclaveruntime.service.LifecycleErrors;
 import org.enclaveruntime.vmm.VmmErrors;
 import org.enclaveruntime.image.ImageErrors;
+import org.enclaveruntime.vsock.VsockErrors;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,6 +37,7 @@ public final class ErrorCatalog {
         codes.addAll(VmmErrors.ALL);
         codes.addAll(LifecycleErrors.ALL);
         codes.addAll(ImageErrors.ALL);
+        codes.addAll(VsockErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }

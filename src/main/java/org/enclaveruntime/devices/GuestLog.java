@@ -25,7 +25,7 @@ public final class GuestLog implements AutoCloseable {
     /** What a guest can make the VMM say. The level decides whether recording it costs a token at all. */
     private enum Kind {
         UNKNOWN_STATUS, REPORT, NOTIFY, UNCLAIMED_READ, UNCLAIMED_WRITE, PANIC, CONSOLE_FAILED, DEVICE_ERROR,
-        DEVICE_ACCESS_READ, DEVICE_ACCESS_WRITE;
+        DEVICE_ACCESS_READ, DEVICE_ACCESS_WRITE, VSOCK;
 
         boolean enabled() {
             return switch (this) {
@@ -88,6 +88,14 @@ public final class GuestLog implements AutoCloseable {
     /** The console sink failed; nothing more is written to it. */
     public void consoleFailed(String reason) {
         add(Kind.CONSOLE_FAILED, -1, 0, 0, 0, reason);
+    }
+
+    /**
+     * A vsock packet the device dropped, reset or refused. {@code template} is a constant SLF4J message with
+     * up to two {} for the values, so recording it allocates nothing.
+     */
+    public void vsock(String template, long first, long second) {
+        add(Kind.VSOCK, -1, first, second, 0, template, null);
     }
 
     /**
@@ -218,6 +226,7 @@ public final class GuestLog implements AutoCloseable {
                     vcpu, size, text, Long.toHexString(first), detail);
             case DEVICE_ACCESS_WRITE -> LOG.warn("vCPU {}: {}-byte write of 0x{} to {} register 0x{}: {}",
                     vcpu, size, Long.toHexString(second), text, Long.toHexString(first), detail);
+            case VSOCK -> LOG.warn("vsock: " + text, first, second);
         }
     }
 

@@ -54,6 +54,20 @@ public final class LibC {
     private final Function dlsym = function("dlsym", PTR, PTR, PTR);
     private final Function socket = function("socket", INT, INT, INT, INT);
     private final Function sendto = function("sendto", LONG, INT, PTR, Type.ULONG, INT, PTR, INT);
+    private final Function write = function("write", LONG, INT, PTR, Type.ULONG);
+    private final Function readv = function("readv", LONG, INT, PTR, INT);
+    private final Function writev = function("writev", LONG, INT, PTR, INT);
+    private final Function recv = function("recv", LONG, INT, PTR, Type.ULONG, INT);
+    private final Function epollCreate1 = function("epoll_create1", INT, INT);
+    private final Function epollCtl = function("epoll_ctl", INT, INT, INT, INT, PTR);
+    private final Function epollWait = function("epoll_wait", INT, INT, PTR, INT, INT);
+    private final Function bind = function("bind", INT, INT, PTR, INT);
+    private final Function listen = function("listen", INT, INT, INT);
+    private final Function accept4 = function("accept4", INT, INT, PTR, PTR, INT);
+    private final Function connect = function("connect", INT, INT, PTR, INT);
+    private final Function shutdown = function("shutdown", INT, INT, INT);
+    private final Function getsockopt = function("getsockopt", INT, INT, INT, INT, PTR, PTR);
+    private final Function socketpair = function("socketpair", INT, INT, INT, INT, PTR);
 
     private LibC() {
     }
@@ -240,5 +254,74 @@ public final class LibC {
         } finally {
             MEMORY.freeMemory(block);
         }
+    }
+
+    // The calls below take raw native addresses (a direct buffer's or guest RAM's), not jnr Pointers: the vsock
+    // event thread makes them for every packet, and wrapping an address in a Pointer would allocate.
+
+    public long read(int fd, long buf, long count) {
+        return CALL.invokeN3(read.context(), read.address(), fd, buf, count);
+    }
+
+    public long write(int fd, long buf, long count) {
+        return CALL.invokeN3(write.context(), write.address(), fd, buf, count);
+    }
+
+    /** readv(2) into {@code count} struct iovec at {@code iov}. */
+    public long readv(int fd, long iov, int count) {
+        return CALL.invokeN3(readv.context(), readv.address(), fd, iov, count);
+    }
+
+    /** writev(2) from {@code count} struct iovec at {@code iov}. */
+    public long writev(int fd, long iov, int count) {
+        return CALL.invokeN3(writev.context(), writev.address(), fd, iov, count);
+    }
+
+    public long recv(int fd, long buf, long length, int flags) {
+        return CALL.invokeN4(recv.context(), recv.address(), fd, buf, length, flags);
+    }
+
+    public int epoll_create1(int flags) {
+        return i(epollCreate1, flags);
+    }
+
+    /** epoll_ctl(2) with the struct epoll_event (12 bytes, packed on x86-64) at {@code event}. */
+    public int epoll_ctl(int epfd, int op, int fd, long event) {
+        return (int) CALL.invokeN4(epollCtl.context(), epollCtl.address(), epfd, op, fd, event);
+    }
+
+    public int epoll_wait(int epfd, long events, int maxEvents, int timeoutMs) {
+        return (int) CALL.invokeN4(epollWait.context(), epollWait.address(), epfd, events, maxEvents, timeoutMs);
+    }
+
+    public int bind(int fd, long sockaddr, int length) {
+        return i(bind, fd, sockaddr, length);
+    }
+
+    public int listen(int fd, int backlog) {
+        return i(listen, fd, backlog);
+    }
+
+    /** accept4(2) without the peer's address (a Unix client's is unnamed anyway). */
+    public int accept4(int fd, int flags) {
+        return (int) CALL.invokeN4(accept4.context(), accept4.address(), fd, 0, 0, flags);
+    }
+
+    public int connect(int fd, long sockaddr, int length) {
+        return i(connect, fd, sockaddr, length);
+    }
+
+    public int shutdown(int fd, int how) {
+        return i(shutdown, fd, how);
+    }
+
+    /** getsockopt(2): the option's value goes to {@code value}, its length to the socklen_t at {@code length}. */
+    public int getsockopt(int fd, int level, int name, long value, long length) {
+        return (int) CALL.invokeN5(getsockopt.context(), getsockopt.address(), fd, level, name, value, length);
+    }
+
+    /** socketpair(2): the two descriptors go into the int[2] at {@code fds}. */
+    public int socketpair(int domain, int type, int protocol, long fds) {
+        return (int) CALL.invokeN4(socketpair.context(), socketpair.address(), domain, type, protocol, fds);
     }
 }

@@ -30,9 +30,32 @@ public final class Native {
     public static final int MLOCK_ONFAULT = 1;
 
     public static final int AF_UNIX = 1;
+    public static final int SOCK_STREAM = 1;
     public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_NONBLOCK = 0x800;
     public static final int SOCK_CLOEXEC = 0x80000;
     public static final int MSG_NOSIGNAL = 0x4000;
+    public static final int MSG_PEEK = 0x2;
+    public static final int SHUT_WR = 1;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_ERROR = 4;
+    /** struct sockaddr_un: sa_family_t then 108 bytes of path. */
+    public static final int SOCKADDR_UN_SIZE = 110;
+    public static final int UNIX_PATH_MAX = 108;
+
+    public static final int EPOLL_CLOEXEC = 0x80000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLL_CTL_MOD = 3;
+    public static final int EPOLLIN = 0x001;
+    public static final int EPOLLOUT = 0x004;
+    public static final int EPOLLERR = 0x008;
+    public static final int EPOLLHUP = 0x010;
+    public static final int EPOLLRDHUP = 0x2000;
+    public static final int EPOLLET = 1 << 31;
+    /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
+    public static final int EPOLL_EVENT_SIZE = 12;
+    public static final int IOVEC_SIZE = 16;
 
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
@@ -40,6 +63,11 @@ public final class Native {
     public static final int EACCES = 13;
     public static final int ENOENT = 2;
     public static final int EPERM = 1;
+    public static final int EPIPE = 32;
+    public static final int EINPROGRESS = 115;
+    public static final int ECONNRESET = 104;
+    public static final int ECONNREFUSED = 111;
+    public static final int EADDRINUSE = 98;
 
     public static int errno() {
         return LastError.getInstance().get();

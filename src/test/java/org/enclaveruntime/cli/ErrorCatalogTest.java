@@ -70,5 +70,6 @@ class ErrorCatalogTest {
             org.enclaveruntime.memory.MemoryErrors.class,
             org.enclaveruntime.vmm.VmmErrors.class,
             org.enclaveruntime.service.LifecycleErrors.class,
-            org.enclaveruntime.image.ImageErrors.class);
+            org.enclaveruntime.image.ImageErrors.class,
+            org.enclaveruntime.vsock.VsockErrors.class);
 }
