@@ -5,8 +5,11 @@ import org.enclaveruntime.devices.GuestLog;
 import org.enclaveruntime.devices.HypercallPorts;
 import org.enclaveruntime.devices.HypercallListener;
 import org.enclaveruntime.devices.Serial8250;
+import org.enclaveruntime.devices.virtio.VirtioMmio;
 import org.enclaveruntime.kvm.KvmVcpu;
 import org.enclaveruntime.memory.GuestMemory;
+import org.enclaveruntime.vsock.VsockDevice;
+import org.enclaveruntime.vsock.VsockSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +53,8 @@ public final class Enclave implements AutoCloseable {
     private final DeviceBus ports;
     private final DeviceBus mmio;
     private final NotifyEventFd notify;
+    /** The virtio-vsock device and its bridge, or null for a VM without one. */
+    private final VsockDevice vsock;
     private boolean closed;
     /** Why close() could not release guest RAM and the fds (a vCPU thread would not stop); null when it did. */
     private volatile String leftBehind;
@@ -72,14 +77,32 @@ public final class Enclave implements AutoCloseable {
         ports.register(Serial8250.COM1, Serial8250.REGISTERS, "COM1", serial);
         ports.register(HypercallPorts.BASE, HypercallPorts.PORTS, "power", power);
         mmio = DeviceBus.mmio(guestLog);
+        vsock = spec.vsockSocket() == null ? null : attachVsock(spec, guestLog);
         for (KvmVcpu vcpu : vcpus) {
             int pin = spec.pinCpus().isEmpty() ? -1 : spec.pinCpus().get(vcpu.index());
             runners.add(new VcpuRunner(vcpu, ports, mmio, this, pin));
         }
     }
 
-    /** Starts every vCPU thread. */
+    /**
+     * The virtio-vsock device in slot 0 of the device window, its bridge on the spec's socket. It is released
+     * before guest RAM (resources go newest first): after its close no thread of it touches RAM.
+     */
+    private VsockDevice attachVsock(VmSpec spec, GuestLog guestLog) {
+        VsockDevice device = new VsockDevice(memory, spec.cid(),
+                VsockSettings.of(spec.vsockSocket(), spec.vsockGroup().orElse(null)), notify.fd(), this::wakeForWork,
+                () -> markReady("the vsock handshake"), guestLog);
+        resources.add(device);
+        mmio.register(GuestLayout.deviceRegisters(spec.memoryBytes(), 0), GuestLayout.DEVICE_SLOT_SIZE,
+                "virtio-vsock", new VirtioMmio("virtio-vsock", device, memory, guestLog));
+        return device;
+    }
+
+    /** Starts the devices' threads, then every vCPU thread. */
     void start() {
+        if (vsock != null) {
+            vsock.start();
+        }
         running.set(runners.size());
         for (VcpuRunner runner : runners) {
             runner.start();
@@ -219,7 +242,12 @@ public final class Enclave implements AutoCloseable {
 
     /** 32-bit NOTIFY writes so far, all taken by the ioeventfd without an exit. */
     public long notifications() {
-        return notify.count();
+        return vsock != null ? vsock.notifications() : notify.count();
+    }
+
+    /** The vsock device, if the VM has one (for tests and status). */
+    public Optional<VsockDevice> vsock() {
+        return Optional.ofNullable(vsock);
     }
 
     /** Unclaimed port and MMIO accesses so far. */

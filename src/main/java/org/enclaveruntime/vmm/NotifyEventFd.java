@@ -44,6 +44,11 @@ final class NotifyEventFd implements AutoCloseable {
         return new NotifyEventFd(fd);
     }
 
+    /** The eventfd, for a device that waits on it (it then drains it, and counts, itself). */
+    int fd() {
+        return fd;
+    }
+
     /** NOTIFY writes so far. */
     synchronized long count() {
         if (!closed && LIBC.read(fd, counter, COUNTER_BYTES) == COUNTER_BYTES) {

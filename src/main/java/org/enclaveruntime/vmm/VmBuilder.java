@@ -4,6 +4,7 @@ import org.enclaveruntime.devices.CappedLogFile;
 import org.enclaveruntime.devices.GuestLog;
 import org.enclaveruntime.devices.HypercallPorts;
 import org.enclaveruntime.devices.Serial8250;
+import org.enclaveruntime.devices.virtio.VirtioMmio;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.GeneralErrors;
 import org.enclaveruntime.image.RuntimeElf;
@@ -82,6 +83,12 @@ public final class VmBuilder {
 
         RuntimeLoader.load(elf, memory);
         GuestLayout.writeSystemArea(memory, spec.vcpuCount(), spec.debug(), spec.memoryBytes(), elf, spec.cid());
+        if (spec.vsockSocket() != null) {
+            GuestLayout.listDevices(memory, spec.memoryBytes(), List.of(GuestLayout.DEVICE_TYPE_VSOCK));
+            // A Linux driver's QueueNotify then costs no exit either, like the runtime's NOTIFY port.
+            vm.addMmioEventFd(GuestLayout.deviceRegisters(spec.memoryBytes(), 0) + VirtioMmio.QUEUE_NOTIFY, 4,
+                    notify.fd());
+        }
 
         // Closed after the devices that write to it (resources go in reverse order), so it says everything.
         GuestLog guestLog = new GuestLog();

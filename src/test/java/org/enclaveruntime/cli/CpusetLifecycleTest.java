@@ -56,7 +56,7 @@ class CpusetLifecycleTest {
         Path image = dir.resolve("runtime.bin");
         new ImageBuilder().runtime(elf).name("runtime").version("test").writeTo(image);
         config = Files.write(dir.resolve("enclave.conf"), List.of("[enclave]", "image = " + image.toAbsolutePath(),
-                "cid = 22", "boot_timeout = 60s", "memory = 64M", "cpu_count = 1", "[runtime]",
+                "cid = 22", "boot_timeout = 60s", "memory = 64M", "cpu_count = 1", "[vsock]", "socket = " + dir.resolve("vsock.sock"), "[runtime]",
                 "run_dir = " + dir.resolve("run"), "log_dir = " + dir.resolve("log"), "hugepages = off",
                 "isolate = cpuset"));
         sleep = new ProcessBuilder("sleep", "600").start();

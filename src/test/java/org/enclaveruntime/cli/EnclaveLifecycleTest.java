@@ -55,7 +55,7 @@ class EnclaveLifecycleTest {
     private Path configure(String guest, String... extra) throws IOException {
         List<String> lines = new ArrayList<>(List.of("[enclave]",
                 "image = " + image(guest), "cid = 21"));
-        List<String> runtime = new ArrayList<>(List.of("[runtime]", "run_dir = " + dir.resolve("run"),
+        List<String> runtime = new ArrayList<>(List.of("[vsock]", "socket = " + dir.resolve("vsock.sock"), "[runtime]", "run_dir = " + dir.resolve("run"),
                 "log_dir = " + dir.resolve("log")));
         for (String e : extra) {
             (e.startsWith("hugepages") ? runtime : lines).add(e);

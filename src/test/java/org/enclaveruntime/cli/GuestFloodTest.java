@@ -78,7 +78,7 @@ class GuestFloodTest {
         Path runDir = dir.resolve("run");
         config = Files.write(dir.resolve("enclave.conf"), List.of("[enclave]", "image = " + image, "cid = 21",
                 "boot_timeout = 120s", "memory = 64M", "cpu_count = 1",
-                "[runtime]", "run_dir = " + runDir, "log_dir = " + logDir, "hugepages = off"));
+                "[vsock]", "socket = " + dir.resolve("vsock.sock"), "[runtime]", "run_dir = " + runDir, "log_dir = " + logDir, "hugepages = off"));
 
         CliRun start = cli("start", "--debug");
         assertEquals(0, start.status(), () -> start + "\n--- log_dir\n" + tails(logDir));

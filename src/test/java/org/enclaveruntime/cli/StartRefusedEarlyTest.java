@@ -50,7 +50,7 @@ class StartRefusedEarlyTest {
         List<String> lines = new ArrayList<>(List.of("[enclave]", "image = " + image, "memory = 64M",
                 "cpu_count = 1", "share_cpus = true"));
         lines.addAll(List.of(extra));
-        lines.addAll(List.of("[runtime]", "run_dir = " + dir.resolve("run"), "log_dir = " + dir.resolve("log"),
+        lines.addAll(List.of("[vsock]", "socket = " + dir.resolve("vsock.sock"), "[runtime]", "run_dir = " + dir.resolve("run"), "log_dir = " + dir.resolve("log"),
                 "hugepages = 2M", "kvm_device = " + kvmDevice));
         return Files.write(dir.resolve("enclave.conf"), lines);
     }

@@ -35,7 +35,7 @@ public final class StartupBench {
         Path dir = Files.createTempDirectory("startup-bench");
         Path config = Files.write(dir.resolve("enclave.conf"), List.of(
                 "[enclave]", "image = " + image, "cpu_count = 1", "memory = 128M", "boot_timeout = 20s",
-                "[runtime]", "run_dir = " + dir.resolve("run"), "log_dir = " + dir.resolve("log"),
+                "[vsock]", "socket = " + dir.resolve("vsock.sock"), "[runtime]", "run_dir = " + dir.resolve("run"), "log_dir = " + dir.resolve("log"),
                 "hugepages = off"));
         String cfg = "--config=" + config;
         System.out.printf(Locale.ROOT, "load average before: %s%n", loadAverage());

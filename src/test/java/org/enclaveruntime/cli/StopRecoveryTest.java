@@ -52,7 +52,7 @@ class StopRecoveryTest {
     }
 
     private Path config(String... extra) throws IOException {
-        List<String> lines = new ArrayList<>(List.of("[enclave]", "memory = 64M", "cpu_count = 1", "[runtime]",
+        List<String> lines = new ArrayList<>(List.of("[enclave]", "memory = 64M", "cpu_count = 1", "[vsock]", "socket = " + dir.resolve("vsock.sock"), "[runtime]",
                 "run_dir = " + run().path(), "log_dir = " + dir.resolve("log"), "hugepages = off"));
         lines.addAll(List.of(extra));
         return Files.write(dir.resolve("enclave.conf"), lines);

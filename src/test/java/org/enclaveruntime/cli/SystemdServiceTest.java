@@ -159,7 +159,7 @@ class SystemdServiceTest {
         }
         List<String> lines = new ArrayList<>(List.of("[enclave]", "image = " + image.toAbsolutePath(), "cid = 23",
                 "boot_timeout = 60s", "memory = 64M", "cpu_count = 1", "debug = true",
-                "[runtime]", "run_dir = " + dir.resolve("run"), "log_dir = " + dir.resolve("log")));
+                "[vsock]", "socket = " + dir.resolve("vsock.sock"), "[runtime]", "run_dir = " + dir.resolve("run"), "log_dir = " + dir.resolve("log")));
         lines.addAll(List.of(runtimeExtra));
         return Files.write(dir.resolve("enclave.conf"), lines);
     }
