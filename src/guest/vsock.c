@@ -416,11 +416,7 @@ static void receive_data(struct vsock_conn *c, const uint8_t *payload, uint32_t 
         conn_abort(c);   /* more than the credit we gave: the contract says RST */
         return;
     }
-    uint32_t size = vs.conn_buf_size;
-    uint32_t at = c->rx_cnt & (size - 1);
-    uint32_t first = size - at < len ? size - at : len;
-    memcpy(c->buf + at, payload, first);
-    memcpy(c->buf, payload + first, len - first);
+    vsock_ring_put(c->buf, vs.conn_buf_size, c->rx_cnt, payload, len);
     c->rx_cnt += len;
 }
 
@@ -794,14 +790,10 @@ int vsock_recv(struct vsock_conn *c, void *buf, size_t len)
     uint32_t n = len < held ? (uint32_t)len : held;
     if (n > 0x7fffffff)
         n = 0x7fffffff;
-    uint32_t size = vs.conn_buf_size;
-    uint32_t at = c->fwd_cnt & (size - 1);
-    uint32_t first = size - at < n ? size - at : n;
-    memcpy(buf, c->buf + at, first);
-    memcpy((uint8_t *)buf + first, c->buf, n - first);
+    vsock_ring_get(c->buf, vs.conn_buf_size, c->fwd_cnt, buf, n);
     c->fwd_cnt += n;
     if (c->state == C_ESTABLISHED && !(c->peer_shut & VSOCK_SHUT_WR)
-        && vsock_credit_update_due(size, c->fwd_cnt, c->fwd_cnt_sent)) {
+        && vsock_credit_update_due(vs.conn_buf_size, c->fwd_cnt, c->fwd_cnt_sent)) {
         mark_pending(c, P_CREDIT_UPDATE);
         flush_control();
         virtq_kick(&vs.txq);

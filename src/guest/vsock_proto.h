@@ -79,4 +79,25 @@ static inline int vsock_credit_update_due(uint32_t buf_alloc, uint32_t fwd_cnt, 
     return fwd_cnt - fwd_cnt_sent >= buf_alloc / 2;
 }
 
+/*
+ * A connection's receive buffer is a byte ring of size bytes (a power of two dividing 2^32), indexed by the
+ * free-running counters: bytes go in at rx_cnt and come out at fwd_cnt. These copy in or out across the
+ * wrap; the caller has checked that len fits (vsock_rx_room) or is held (rx_cnt - fwd_cnt).
+ */
+static inline void vsock_ring_put(uint8_t *ring, uint32_t size, uint32_t rx_cnt, const uint8_t *src, uint32_t len)
+{
+    uint32_t at = rx_cnt & (size - 1);
+    uint32_t first = size - at < len ? size - at : len;
+    __builtin_memcpy(ring + at, src, first);
+    __builtin_memcpy(ring, src + first, len - first);
+}
+
+static inline void vsock_ring_get(const uint8_t *ring, uint32_t size, uint32_t fwd_cnt, uint8_t *dst, uint32_t len)
+{
+    uint32_t at = fwd_cnt & (size - 1);
+    uint32_t first = size - at < len ? size - at : len;
+    __builtin_memcpy(dst, ring + at, first);
+    __builtin_memcpy(dst + first, ring, len - first);
+}
+
 #endif

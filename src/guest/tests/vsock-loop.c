@@ -18,7 +18,8 @@ void enclave_main(uint32_t vcpu, const struct boot_info *bi)
         struct virtq *tx = &dev.q[1];
         uint8_t *page = raw_page();
         tx->desc[0] = (struct virtq_desc){ .addr = (uintptr_t)page, .len = 64, .flags = VIRTQ_DESC_F_NEXT, .next = 1 };
-        tx->desc[1] = (struct virtq_desc){ .addr = (uintptr_t)page + 64, .len = 64, .flags = VIRTQ_DESC_F_NEXT, .next = 0 };
+        tx->desc[1] = (struct virtq_desc){ .addr = (uintptr_t)page + 64, .len = 64, .flags = VIRTQ_DESC_F_NEXT,
+                                           .next = 0 };
         tx->avail->ring[0] = 0;
         console_printf("test-vsock-loop: tx chain 0 -> 1 -> 0\n");
         raw_publish(tx, 1);
