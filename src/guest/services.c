@@ -152,7 +152,7 @@ int service_echo(struct service_task *t)
         return SERVICE_DONE;   /* 0: the peer sends no more and everything was echoed */
     int sent = vsock_send(t->conn, buf, (size_t)n);
     if (sent != n) {
-        /* Cannot happen: only steps send, one at a time, and this one had the space. */
+        /* Only if the peer shrank its buffer: steps send one at a time, and this one had the space. */
         console_printf("echo: port %u: sent %d of %d bytes; connection closed\n", vsock_peer_port(t->conn),
                        sent, n);
         return SERVICE_DONE;

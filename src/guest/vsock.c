@@ -27,8 +27,13 @@
 #define TX_BUFS_MIN    2u
 /* Per-descriptor room for a control packet (header only). */
 #define TX_HDR_SLOT    64u
-/* tx descriptors data never takes, so RESPONSE, CREDIT_UPDATE, SHUTDOWN and RST always find one. */
-#define TX_CTRL_RESERVE 16u
+/*
+ * The tx queue's descriptors are split: data buffer b always travels in descriptor ctrl_descs + b, and
+ * control packets (REQUEST, RESPONSE, CREDIT_*, SHUTDOWN, RST) take the ctrl_descs below from a pool of
+ * their own. So a control packet never takes what vsock_send_space promised to data, and data never
+ * starves control. At least this many are kept for control.
+ */
+#define TX_CTRL_MIN    16u
 #define EVENT_BUFS     8u
 
 /* The per-connection receive buffer (buf_alloc): a power of two, chosen at init from the free RAM. */
@@ -107,10 +112,10 @@ static struct {
     uint32_t tx_buf_count;
     uint16_t tx_buf_free[TX_BUFS_MAX];
     uint32_t tx_buf_free_count;
-    uint8_t *tx_hdr;                          /* txq.size slots of TX_HDR_SLOT bytes */
-    uint16_t tx_desc_free[VIRTQ_SIZE_MAX];
-    uint32_t tx_desc_free_count;
-    int16_t tx_desc_buf[VIRTQ_SIZE_MAX];      /* the data buffer a busy descriptor carries, or -1 */
+    uint8_t *tx_hdr;                          /* ctrl_descs slots of TX_HDR_SLOT bytes */
+    uint32_t ctrl_descs;                      /* descriptors [0, ctrl_descs) carry control packets */
+    uint16_t ctrl_free[VIRTQ_SIZE_MAX];
+    uint32_t ctrl_free_count;
     uint8_t tx_desc_busy[VIRTQ_SIZE_MAX];
 
     struct virtio_vsock_event *events;
@@ -224,20 +229,21 @@ static struct vsock_listener *find_listener(uint32_t port)
     return NULL;
 }
 
+/* A free slot, preferring one that already has its buffer; NULL if none (or no RAM for a buffer). */
 static struct vsock_conn *alloc_conn(uint32_t local_port, uint32_t peer_port)
 {
-    for (int i = 0; i < MAX_CONNS; i++) {
+    struct vsock_conn *found = NULL;
+    for (int i = 0; i < MAX_CONNS && !(found && found->buf); i++) {
         struct vsock_conn *c = &vs.conns[i];
-        if (c->state != C_FREE)
-            continue;
-        if (!c->buf && !(c->buf = page_alloc(vs.conn_buf_size)))
-            return NULL;   /* RAM is exhausted: no slot without a buffer will get one either */
-        free_conn(c);
-        c->local_port = local_port;
-        c->peer_port = peer_port;
-        return c;
+        if (c->state == C_FREE && (!found || c->buf))
+            found = c;
     }
-    return NULL;
+    if (!found || (!found->buf && !(found->buf = page_alloc(vs.conn_buf_size))))
+        return NULL;
+    free_conn(found);
+    found->local_port = local_port;
+    found->peer_port = peer_port;
+    return found;
 }
 
 /* ---- tx ---- */
@@ -253,10 +259,10 @@ static int tx_reclaim(void)
             return -1;
         }
         vs.tx_desc_busy[id] = 0;
-        if (vs.tx_desc_buf[id] >= 0)
-            vs.tx_buf_free[vs.tx_buf_free_count++] = (uint16_t)vs.tx_desc_buf[id];
-        vs.tx_desc_buf[id] = -1;
-        vs.tx_desc_free[vs.tx_desc_free_count++] = (uint16_t)id;
+        if (id < vs.ctrl_descs)
+            vs.ctrl_free[vs.ctrl_free_count++] = (uint16_t)id;
+        else
+            vs.tx_buf_free[vs.tx_buf_free_count++] = (uint16_t)(id - vs.ctrl_descs);
         n++;
     }
     if (r < 0) {
@@ -287,7 +293,7 @@ static void fill_hdr(struct virtio_vsock_hdr *h, uint16_t op, uint32_t local_por
     }
 }
 
-static void post_tx(uint16_t d, uint64_t addr, uint32_t len, int16_t buf)
+static void post_tx(uint16_t d, uint64_t addr, uint32_t len)
 {
     struct virtq_desc *desc = &vs.txq.desc[d];
     desc->addr = addr;
@@ -295,7 +301,6 @@ static void post_tx(uint16_t d, uint64_t addr, uint32_t len, int16_t buf)
     desc->flags = 0;
     desc->next = 0;
     vs.tx_desc_busy[d] = 1;
-    vs.tx_desc_buf[d] = buf;
     virtq_add(&vs.txq, d);
 }
 
@@ -303,12 +308,12 @@ static void post_tx(uint16_t d, uint64_t addr, uint32_t len, int16_t buf)
 static int send_control(uint16_t op, uint32_t local_port, uint32_t peer_port, uint32_t flags,
                         struct vsock_conn *c)
 {
-    if (vs.tx_desc_free_count == 0)
+    if (vs.ctrl_free_count == 0)
         return -1;
-    uint16_t d = vs.tx_desc_free[--vs.tx_desc_free_count];
+    uint16_t d = vs.ctrl_free[--vs.ctrl_free_count];
     struct virtio_vsock_hdr *h = (struct virtio_vsock_hdr *)(vs.tx_hdr + (size_t)d * TX_HDR_SLOT);
     fill_hdr(h, op, local_port, peer_port, 0, flags, c);
-    post_tx(d, (uint64_t)(uintptr_t)h, VSOCK_HDR_SIZE, -1);
+    post_tx(d, (uint64_t)(uintptr_t)h, VSOCK_HDR_SIZE);
     return 0;
 }
 
@@ -711,9 +716,7 @@ static int send_space_locked(struct vsock_conn *c)
         return -EPIPE;
     if (c->state != C_ESTABLISHED || (c->pending & P_RESPONSE))
         return 0;
-    uint32_t descs = vs.tx_desc_free_count > TX_CTRL_RESERVE ? vs.tx_desc_free_count - TX_CTRL_RESERVE : 0;
-    uint32_t bufs = vs.tx_buf_free_count < descs ? vs.tx_buf_free_count : descs;
-    uint64_t room = (uint64_t)bufs * TX_PAYLOAD_MAX;
+    uint64_t room = (uint64_t)vs.tx_buf_free_count * TX_PAYLOAD_MAX;
     uint64_t credit = peer_credit(c);
     uint64_t space = credit < room ? credit : room;
     return space > 0x7fffffff ? 0x7fffffff : (int)space;
@@ -750,12 +753,11 @@ int vsock_send(struct vsock_conn *c, const void *buf, size_t len)
     size_t done = 0;
     while (done < want) {
         uint32_t chunk = want - done < TX_PAYLOAD_MAX ? (uint32_t)(want - done) : TX_PAYLOAD_MAX;
-        uint16_t d = vs.tx_desc_free[--vs.tx_desc_free_count];
         uint16_t b = vs.tx_buf_free[--vs.tx_buf_free_count];
         uint8_t *p = vs.tx_buf[b];
         fill_hdr((struct virtio_vsock_hdr *)p, VIRTIO_VSOCK_OP_RW, c->local_port, c->peer_port, chunk, 0, c);
         memcpy(p + VSOCK_HDR_SIZE, src + done, chunk);
-        post_tx(d, (uint64_t)(uintptr_t)p, VSOCK_HDR_SIZE + chunk, (int16_t)b);
+        post_tx((uint16_t)(vs.ctrl_descs + b), (uint64_t)(uintptr_t)p, VSOCK_HDR_SIZE + chunk);
         c->tx_cnt += chunk;
         done += chunk;
     }
@@ -774,6 +776,8 @@ uint32_t vsock_readable(struct vsock_conn *c)
 
 int vsock_recv(struct vsock_conn *c, void *buf, size_t len)
 {
+    if (len == 0)
+        return -EINVAL;   /* 0 means end of stream */
     spin_lock(&vs.lock);
     uint32_t held = c->rx_cnt - c->fwd_cnt;
     if (held == 0) {
@@ -912,21 +916,25 @@ static int init_locked(const struct boot_info *bi)
         || (r = setup_queue(&vs.evq, Q_EVENT)) != 0)
         goto fail;
     r = -ENOMEM;
-    if (vs.evq.size < EVENT_BUFS || vs.txq.size <= TX_CTRL_RESERVE) {
+    uint32_t want;
+    if (vs.evq.size < EVENT_BUFS || vs.txq.size < TX_CTRL_MIN + TX_BUFS_MIN) {
         console_printf("vsock: queues too small (tx %u, event %u)\n", vs.txq.size, vs.evq.size);
         r = -EIO;
         goto fail;
     }
-    if (!(vs.tx_hdr = page_alloc((size_t)vs.txq.size * TX_HDR_SLOT))
-        || !(vs.events = page_alloc(EVENT_BUFS * sizeof(struct virtio_vsock_event))))
-        goto fail;
-    uint32_t want = buffers_for(vs.rxq.size < RX_BUFS_MAX ? vs.rxq.size : RX_BUFS_MAX, RX_BUFS_MIN, RX_BUF_SIZE);
-    for (vs.rx_count = 0; vs.rx_count < want; vs.rx_count++)
-        if (!(vs.rx_buf[vs.rx_count] = page_alloc(RX_BUF_SIZE)))
-            break;
     want = buffers_for(TX_BUFS_MAX, TX_BUFS_MIN, TX_BUF_SIZE);
+    if (want > vs.txq.size - TX_CTRL_MIN)
+        want = vs.txq.size - TX_CTRL_MIN;
     for (vs.tx_buf_count = 0; vs.tx_buf_count < want; vs.tx_buf_count++)
         if (!(vs.tx_buf[vs.tx_buf_count] = page_alloc(TX_BUF_SIZE)))
+            break;
+    vs.ctrl_descs = vs.txq.size - vs.tx_buf_count;
+    if (!(vs.tx_hdr = page_alloc((size_t)vs.ctrl_descs * TX_HDR_SLOT))
+        || !(vs.events = page_alloc(EVENT_BUFS * sizeof(struct virtio_vsock_event))))
+        goto fail;
+    want = buffers_for(vs.rxq.size < RX_BUFS_MAX ? vs.rxq.size : RX_BUFS_MAX, RX_BUFS_MIN, RX_BUF_SIZE);
+    for (vs.rx_count = 0; vs.rx_count < want; vs.rx_count++)
+        if (!(vs.rx_buf[vs.rx_count] = page_alloc(RX_BUF_SIZE)))
             break;
     if (vs.rx_count < RX_BUFS_MIN || vs.tx_buf_count < TX_BUFS_MIN)
         goto fail;
@@ -938,11 +946,9 @@ static int init_locked(const struct boot_info *bi)
     for (uint32_t i = 0; i < vs.tx_buf_count; i++)
         vs.tx_buf_free[i] = (uint16_t)i;
     vs.tx_buf_free_count = vs.tx_buf_count;
-    for (uint32_t i = 0; i < vs.txq.size; i++) {
-        vs.tx_desc_free[i] = (uint16_t)(vs.txq.size - 1 - i);
-        vs.tx_desc_buf[i] = -1;
-    }
-    vs.tx_desc_free_count = vs.txq.size;
+    for (uint32_t i = 0; i < vs.ctrl_descs; i++)
+        vs.ctrl_free[i] = (uint16_t)(vs.ctrl_descs - 1 - i);
+    vs.ctrl_free_count = vs.ctrl_descs;
     vs.cid = vmmio_config64(base, 0);
     if (vs.cid != bi->cid)
         console_printf("vsock: the device's guest_cid %lu is not boot_info.cid %u; using the device's\n",

@@ -77,13 +77,16 @@ int vsock_connected(struct vsock_conn *c);
 int vsock_send_space(struct vsock_conn *c);
 
 /*
- * Queues up to len bytes for the peer; returns how many it took (> 0), -EAGAIN without credit or tx
- * buffers (or while connecting), or an error as vsock_send_space.
+ * Queues up to len bytes for the peer (copied: buf is free again on return); returns how many it took
+ * (> 0; 0 only for len 0), -EAGAIN without credit or tx buffers (or while connecting), or an error as
+ * vsock_send_space. Data buffers are the driver's own, so after vsock_send_space(c) returned n > 0, a
+ * vsock_send(c, ..., <= n) takes all of it unless another caller sent in between or the peer shrank
+ * its buffer.
  */
 int vsock_send(struct vsock_conn *c, const void *buf, size_t len);
 
 /*
- * Takes up to len received bytes; returns how many (> 0), 0 at end of stream (the peer sent no more and
+ * Takes up to len (> 0) received bytes; returns how many (> 0), 0 at end of stream (the peer sent no more and
  * everything was read), -EAGAIN if nothing is there yet, or the error that ended the connection (after
  * the bytes received before it).
  */
