@@ -14,7 +14,7 @@
 
 #define MAX_CONNS      128
 #define MAX_LISTENERS  16
-#define BACKLOG_MAX    32
+#define BACKLOG_MAX    MAX_CONNS   /* REQUESTs are answered in the poll before services accept: 64 at once must fit */
 
 /* rx buffers: 64 KiB each (the contract's size), at most 64 posted: 4 MiB. */
 #define RX_BUF_SIZE    65536u
