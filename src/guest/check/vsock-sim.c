@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../abi.h"
 #include "../alloc.h"
@@ -269,6 +270,7 @@ struct hconn {
     uint32_t read_rate;                         /* bytes consumed per device run */
     int shut_sent;                              /* SHUTDOWN flags sent */
     int peer_shut, got_rst, ready_answered;
+    int mute;                                   /* never answers the guest's SHUTDOWN */
 };
 
 static struct hconn hconns[MAX_HCONNS];
@@ -281,6 +283,7 @@ static struct pkt pending[MAX_PENDING];
 static size_t pending_head, pending_count;
 
 static struct {
+    uint32_t refused;
     uint32_t rst_seen;
     uint32_t last_rst_src, last_rst_dst;
 } seen;
@@ -351,7 +354,11 @@ static void host_got_packet(const struct virtio_vsock_hdr *h, const uint8_t *pay
     if (!c) {
         CHECK(h->op == VIRTIO_VSOCK_OP_REQUEST, "op %u for no connection (%u -> %u)", h->op, h->src_port,
               h->dst_port);
-        CHECK(h->dst_port == ABI_VSOCK_READY_PORT, "REQUEST to host port %u", h->dst_port);
+        if (h->dst_port != ABI_VSOCK_READY_PORT) {   /* nothing listens there: refused */
+            seen.refused++;
+            queue_to_guest(VIRTIO_VSOCK_OP_RST, h->dst_port, h->src_port, 0, NULL, 0, NULL);
+            return;
+        }
         c = new_hconn();
         c->state = H_OPEN;
         c->kind = K_READY_SERVER;
@@ -363,6 +370,7 @@ static void host_got_packet(const struct virtio_vsock_hdr *h, const uint8_t *pay
         queue_to_guest(VIRTIO_VSOCK_OP_RESPONSE, c->hport, c->gport, 0, NULL, 0, c);
         return;
     }
+    CHECK(c->state != H_CLOSED, "op %u after the connection %u closed", h->op, c->hport);
     c->g_buf_alloc = h->buf_alloc;
     c->g_fwd_cnt = h->fwd_cnt;
     switch (h->op) {
@@ -393,7 +401,7 @@ static void host_got_packet(const struct virtio_vsock_hdr *h, const uint8_t *pay
         break;
     case VIRTIO_VSOCK_OP_SHUTDOWN:
         c->peer_shut |= (int)h->flags;
-        if (c->peer_shut == 3) {
+        if (c->peer_shut == 3 && !c->mute) {
             if (c->shut_sent != 3) {
                 queue_to_guest(VIRTIO_VSOCK_OP_SHUTDOWN, c->hport, c->gport, 3, NULL, 0, c);
                 c->shut_sent = 3;
@@ -552,6 +560,68 @@ static int rst_arrived(void)
     return seen.rst_seen > 0;
 }
 
+/* Guest-side services for the scenarios below. */
+#define SOURCE_BYTES (300u * 1024u)
+static uint32_t connect_results;
+static int connect_error;
+
+static uint8_t source_byte(uint64_t i)
+{
+    return (uint8_t)(i * 7 + (i >> 9));
+}
+
+/* Sends SOURCE_BYTES, then DONE: the enclave closes first. state[0]: bytes sent. */
+static int step_source(struct service_task *t)
+{
+    uint8_t chunk[4096];
+    int space = vsock_send_space(t->conn);
+    if (space < 0)
+        return SERVICE_DONE;
+    uint64_t left = SOURCE_BYTES - t->state[0];
+    size_t n = left < sizeof chunk ? (size_t)left : sizeof chunk;
+    if ((size_t)space < n)
+        n = (size_t)space;
+    if (n == 0)
+        return t->state[0] == SOURCE_BYTES ? SERVICE_DONE : SERVICE_IDLE;
+    for (size_t i = 0; i < n; i++)
+        chunk[i] = source_byte(t->state[0] + i);
+    int r = vsock_send(t->conn, chunk, n);
+    CHECK(r == (int)n, "send took %d of %zu promised bytes", r, n);
+    t->state[0] += (uint64_t)(r > 0 ? r : 0);
+    return SERVICE_WORKED;
+}
+
+/* Connects to host port 6000 (refused by the simulated host), records the result. */
+static int step_connect_refused(struct service_task *t)
+{
+    struct vsock_conn *out = (struct vsock_conn *)(uintptr_t)t->state[1];
+    if (!out) {
+        out = vsock_connect(6000);
+        CHECK(out != NULL, "vsock_connect gave no connection");
+        t->state[1] = (uintptr_t)out;
+        return SERVICE_WORKED;
+    }
+    int r = vsock_connected(out);
+    if (r == 0)
+        return SERVICE_IDLE;
+    connect_error = r;
+    connect_results++;
+    vsock_close(out);
+    return SERVICE_DONE;
+}
+
+static int connect_done(void)
+{
+    return connect_results > 0;
+}
+
+static struct hconn *mute_conn;
+
+static int mute_conn_reset(void)
+{
+    return mute_conn->got_rst;
+}
+
 static int device_unused(void)
 {
     return !vsock_up();
@@ -630,6 +700,66 @@ int main(void)
         check_echoed(watched[0]);
     }
 
+    /* The enclave sends 300 KiB (more than the host's buffer: credit updates) and closes first. */
+    CHECK(services_listen(5101, step_source, "source") == 0, "listen 5101");
+    watched[0] = host_connect(5101, 0, 30000);
+    watched_count = 1;
+    CHECK(run_until(all_watched_closed, 100000), "source did not finish: got %zu", watched[0]->got_len);
+    CHECK(watched[0]->got_len == SOURCE_BYTES && watched[0]->peer_shut == 3 && !watched[0]->got_rst,
+          "source: %zu bytes, SHUTDOWN flags %d, rst %d", watched[0]->got_len, watched[0]->peer_shut,
+          watched[0]->got_rst);
+    for (size_t i = 0; i < watched[0]->got_len; i++)
+        if (watched[0]->got[i] != source_byte(i)) {
+            CHECK(0, "source byte %zu differs", i);
+            break;
+        }
+
+    /* An enclave connection to a host port nobody listens on is refused. */
+    CHECK(services_listen(5102, step_connect_refused, "refused") == 0, "listen 5102");
+    watched[0] = host_connect(5102, 0, HOST_BUF);
+    CHECK(run_until(connect_done, 1000), "connect to a closed host port never ended");
+    CHECK(connect_error == -ECONNREFUSED && seen.refused == 1, "connect ended with %d (refused %u)",
+          connect_error, seen.refused);
+
+    /* The host resets an echo connection mid-stream: the guest must go quiet on it. */
+    struct hconn *victim = host_connect(ABI_VSOCK_ECHO_PORT, 1u << 20, 1000);
+    for (int i = 0; i < 300; i++) {
+        services_poll(0);
+        device_run();
+    }
+    CHECK(victim->state == H_OPEN && victim->got_len > 0, "victim state %d, %zu echoed", victim->state,
+          victim->got_len);
+    victim->kind = K_RAW;   /* the host sends nothing more on it */
+    queue_to_guest(VIRTIO_VSOCK_OP_RST, victim->hport, victim->gport, 0, NULL, 0, NULL);
+    device_run();           /* takes what the guest sent before, then delivers the RST */
+    victim->state = H_CLOSED;   /* from here, anything but silence from the guest on it fails */
+    for (int i = 0; i < 3000; i++) {
+        services_poll(0);
+        device_run();
+    }
+    watched[0] = host_connect(ABI_VSOCK_ECHO_PORT, 1000, HOST_BUF);
+    CHECK(run_until(all_watched_closed, 1000), "echo after a reset did not finish");
+    check_echoed(watched[0]);
+
+    /* A SHUTDOWN(3) left unanswered: after 2 s (by the TSC) the guest sends RST and forgets it. */
+    mute_conn = host_connect(ABI_VSOCK_ECHO_PORT, 100, HOST_BUF);
+    mute_conn->mute = 1;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 100000 && !mute_conn->got_rst; i++) {
+        run_until(mute_conn_reset, 1000);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > 30)
+            break;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK(mute_conn->got_rst && mute_conn->peer_shut == 3 && mute_conn->got_len == 100,
+          "unanswered close: rst %d after %.1f s, flags %d, %zu echoed", mute_conn->got_rst, waited,
+          mute_conn->peer_shut, mute_conn->got_len);
+    if (verbose)
+        printf("  unanswered SHUTDOWN(3) reset after %.2f s\n", waited);
+
     /* A host that sends beyond its credit is reset: 5 packets of 60 KiB without the guest polling. */
     struct hconn *greedy = host_connect(ABI_VSOCK_ECHO_PORT, 0, HOST_BUF);
     greedy->kind = K_RAW;
@@ -654,7 +784,7 @@ int main(void)
         printf("vsock-sim: %d failures\n", failures);
         return 1;
     }
-    printf("vsock-sim: bring-up, handshake, RSTs, 4 MiB echo, 64 concurrent, 200 in a row, credit overrun, "
-           "lying device: all pass\n");
+    printf("vsock-sim: bring-up, handshake, RSTs, 4 MiB echo, 64 concurrent, 200 in a row, enclave close, "
+           "refused connect, host reset, close timeout, credit overrun, lying device: all pass\n");
     return 0;
 }
