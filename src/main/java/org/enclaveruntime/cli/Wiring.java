@@ -127,7 +127,7 @@ final class Wiring {
                     : MemoryBacking.hugetlb(plan.pageSize().bytes());
             Path console = c.debug() ? rotateConsole() : null;
             return new VmSpec(plan.cpuIds().size(), c.memoryBytes(), runtime, c.debug(), console, c.cid(),
-                    plan.cpuIds().cpus(), backing, c.kvmDevice());
+                    plan.cpuIds().cpus(), backing, c.kvmDevice(), c.vsockSocket(), c.vsockGroup());
         }, runDirectory(), c.bootTimeout(), c.image().toString(), image.measurements().asHex(), c.vsockSocket(),
                 c.isolate());
     }

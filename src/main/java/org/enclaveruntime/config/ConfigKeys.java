@@ -52,6 +52,8 @@ public final class ConfigKeys {
             "certificate whose key signs acceptable images; required when require_signed = true");
     public static final ConfigKey<Path> VSOCK_SOCKET = ConfigKey.of(VSOCK, "socket", PATH,
             "/run/enclave/vsock.sock", "Unix socket through which the primary VM talks to the enclave");
+    public static final ConfigKey<String> VSOCK_GROUP = ConfigKey.withoutDefault(VSOCK, "group", new GroupType(),
+            "group that may use the vsock socket (mode 0660); unset: the group of the enclavectl process");
     public static final ConfigKey<Path> RUN_DIR = ConfigKey.of(RUNTIME, "run_dir", PATH, "/run/enclave",
             "state file and lock");
     public static final ConfigKey<Path> LOG_DIR = ConfigKey.of(RUNTIME, "log_dir", PATH, "/var/log/enclave",
@@ -66,7 +68,7 @@ public final class ConfigKeys {
             "the KVM device the enclave runs on");
 
     public static final List<ConfigKey<?>> ALL = List.of(IMAGE, CPU_COUNT, CPU_IDS, MEMORY, CID, DEBUG,
-            BOOT_TIMEOUT, RESERVE_MEMORY, SHARE_CPUS, REQUIRE_SIGNED, TRUSTED_CERT, VSOCK_SOCKET, RUN_DIR, LOG_DIR,
+            BOOT_TIMEOUT, RESERVE_MEMORY, SHARE_CPUS, REQUIRE_SIGNED, TRUSTED_CERT, VSOCK_SOCKET, VSOCK_GROUP, RUN_DIR, LOG_DIR,
             HUGEPAGES, ISOLATE, KVM_DEVICE);
 
     /** Keys of which at most one may be set in one place; a later source setting one hides the others. */

@@ -155,7 +155,7 @@ public final class EnclaveService {
             ReadyResult ready = enclave.awaitReady(launch.bootTimeout());
             if (!(ready instanceof ReadyResult.Ready)) {
                 requireNoStop();
-                throw bootFailure(ready);
+                throw bootFailure(ready, vm);
             }
             if (!plan.shared()) {
                 confined = CpuAffinity.confineOtherThreads(plan.cpuIds(), vcpuThreadIds());
@@ -370,13 +370,15 @@ public final class EnclaveService {
         return ids;
     }
 
-    private EnclaveException bootFailure(ReadyResult result) {
+    private EnclaveException bootFailure(ReadyResult result, VmSpec vm) {
         if (result instanceof ReadyResult.Ended ended) {
             return new EnclaveException(LifecycleErrors.BOOT_FAILED, "the enclave " + describe(ended.exit())
                     + " before it was ready");
         }
-        return new EnclaveException(LifecycleErrors.BOOT_TIMEOUT, "the enclave did not report READY within "
-                + launch.bootTimeout().toMillis() + " ms");
+        List<String> registers = enclave.stopAndReadRegisters("not ready within boot_timeout");
+        Path console = vm.debug() ? vm.consoleLog() : null;
+        return new EnclaveException(LifecycleErrors.BOOT_TIMEOUT,
+                BootTimeoutReport.of(launch.bootTimeout(), registers, console).message());
     }
 
     /** How an ending reads in a status line or an error message: "crashed: #PF page fault at rip=0x100000, cr2=0x0, ... on vCPU 0". */

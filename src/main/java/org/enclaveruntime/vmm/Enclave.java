@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -42,6 +43,8 @@ public final class Enclave implements AutoCloseable {
     private final AtomicInteger running = new AtomicInteger();
     private volatile boolean stopping;
     private volatile boolean shutdownRequested;
+    /** A device published work for the guest: the next WAIT returns at once (docs/guest-abi.md, "Notifications"). */
+    private final AtomicBoolean workPending = new AtomicBoolean();
     private final GuestMemory memory;
     private final HypercallPorts power;
     private final DeviceBus ports;
@@ -158,6 +161,40 @@ public final class Enclave implements AutoCloseable {
             r.wake();
         }
         return true;
+    }
+
+    /**
+     * A device has put work into guest memory: wakes every vCPU blocked in WAIT, and makes the next WAIT return
+     * at once (a vCPU that polled just before the work arrived and is about to WAIT must not sleep on it).
+     * Set-then-wake, as for shutdown; a spurious wake-up costs the guest one more poll round.
+     */
+    public void wakeForWork() {
+        workPending.set(true);
+        for (VcpuRunner r : runners) {
+            r.wake();
+        }
+    }
+
+    /**
+     * Stops an enclave that did not become ready in time and returns where each vCPU was, "vCPU 0: rip=...":
+     * the one clue to a guest that hangs before READY. Empty for vCPUs whose thread would not stop.
+     */
+    public List<String> stopAndReadRegisters(String why) {
+        end(new EnclaveExit.Failed(why));
+        awaitThreads();
+        List<String> where = new ArrayList<>();
+        synchronized (this) {
+            if (released) {
+                return where;
+            }
+            for (VcpuRunner r : runners) {
+                Thread t = r.thread();
+                if (t != null && !t.isAlive()) {
+                    where.add("vCPU " + r.index() + ": " + r.registers());
+                }
+            }
+        }
+        return where;
     }
 
     /** Blocks until the enclave has ended and every vCPU thread has finished. */
@@ -305,6 +342,20 @@ public final class Enclave implements AutoCloseable {
         return stopping;
     }
 
+    /**
+     * The enclave is READY: the vsock handshake (docs/guest-abi.md, "Ready handshake") or, for test guests
+     * without vsock, the status port; whichever comes first counts, repeats cost nothing.
+     */
+    void markReady(String how) {
+        if (ready.isDone()) {
+            return; // not even the Duration below
+        }
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - bootStartNanos);
+        if (ready.complete(elapsed)) {
+            LOG.info("enclave ready after {} ms (through {})", elapsed.toNanos() / 1e6, how);
+        }
+    }
+
     /** Records how the enclave ended (the first reason wins) and stops every vCPU. */
     void end(EnclaveExit reason) {
         if (exit.compareAndSet(null, reason)) {
@@ -346,13 +397,7 @@ public final class Enclave implements AutoCloseable {
     private final class Power implements HypercallListener {
         @Override
         public void ready(int vcpu) {
-            if (ready.isDone()) {
-                return; // a guest repeating READY costs nothing, not even the Duration below
-            }
-            Duration elapsed = Duration.ofNanos(System.nanoTime() - bootStartNanos);
-            if (ready.complete(elapsed)) {
-                LOG.info("enclave ready after {} ms", elapsed.toNanos() / 1e6);
-            }
+            markReady("the status port");
         }
 
         @Override
@@ -392,8 +437,9 @@ public final class Enclave implements AutoCloseable {
          */
         @Override
         public void idle(int vcpu) {
-            if (!shutdownRequested && !stopping) {
+            if (!shutdownRequested && !stopping && !workPending.getAndSet(false)) {
                 LockSupport.park(Enclave.this);
+                workPending.set(false);
             }
         }
     }

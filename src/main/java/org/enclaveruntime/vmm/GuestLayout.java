@@ -197,6 +197,27 @@ public final class GuestLayout {
         IdentityMap.write(m, PAGE_TABLES_GPA, PAGE_TABLES_END, ramSize + DEVICE_WINDOW_SIZE, ranges);
     }
 
+    /**
+     * Lists the VM's devices in boot info: device i of {@code types} has its registers at
+     * {@link #deviceRegisters}(ramSize, i).
+     */
+    static void listDevices(GuestMemory m, long ramSize, List<Integer> types) {
+        if (types.size() > BOOT_INFO_MAX_DEVICES) {
+            throw new IllegalArgumentException(types.size() + " devices, boot info holds " + BOOT_INFO_MAX_DEVICES);
+        }
+        m.writeU32(BOOT_INFO_GPA + BOOT_INFO_DEVICE_COUNT_OFFSET, types.size());
+        for (int i = 0; i < types.size(); i++) {
+            long entry = BOOT_INFO_GPA + BOOT_INFO_DEVICES_OFFSET + (long) i * BOOT_INFO_DEVICE_SIZE;
+            m.writeU32(entry + BOOT_INFO_DEVICE_TYPE_OFFSET, types.get(i));
+            m.writeU64(entry + BOOT_INFO_DEVICE_MMIO_GPA_OFFSET, deviceRegisters(ramSize, i));
+        }
+    }
+
+    /** Where device i's 4 KiB of registers start: slot i of the device window. */
+    public static long deviceRegisters(long ramSize, int device) {
+        return deviceWindow(ramSize) + (long) device * DEVICE_SLOT_SIZE;
+    }
+
     static void writeBootInfo(GuestMemory m, int vcpus, boolean debug, long ramSize, long imageEnd, long cid) {
         m.zero(BOOT_INFO_GPA, PAGE_4K);
         m.writeU32(BOOT_INFO_GPA + BOOT_INFO_MAGIC_OFFSET, BOOT_INFO_MAGIC);

@@ -164,6 +164,15 @@ final class VcpuRunner implements Runnable {
         }
     }
 
+    /** The vCPU's registers, for a report; only once its thread has left KVM_RUN for good. */
+    String registers() {
+        return vcpu.describeRegisters();
+    }
+
+    int index() {
+        return index;
+    }
+
     void wake() {
         Thread t = thread;
         if (t != null) {

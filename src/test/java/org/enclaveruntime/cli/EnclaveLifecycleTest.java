@@ -242,6 +242,25 @@ class EnclaveLifecycleTest {
         assertEquals(hugepagesBefore, nrHugepages());
     }
 
+    /**
+     * A guest that never becomes ready: start fails with E451 after boot_timeout, names where each vCPU was and
+     * shows the console's last lines, and leaves nothing behind. The guest prints "boot held" right after boot
+     * (milliseconds even in the nested harness), far inside the 20 s the test gives it.
+     */
+    @Test
+    void bootTimeoutSaysWhereTheVcpusWereAndWhatTheConsoleSaid() throws Exception {
+        configure("test-never-ready.elf", "hugepages = 2M", "debug = true", "boot_timeout = 20s");
+        CliRun start = cli("start");
+        assertEquals(org.enclaveruntime.service.LifecycleErrors.BOOT_TIMEOUT.exitStatus().code(), start.status(), start.toString());
+        assertTrue(start.err().contains("E451"), start.err());
+        assertTrue(start.err().contains("vCPU 0: rip=0x"), "registers of the boot vCPU: " + start.err());
+        assertTrue(start.err().contains("| boot held"), "the console's last lines: " + start.err());
+        JsonNode s = status();
+        assertEquals("STOPPED", s.path("state").asText(), s.toString());
+        assertTrue(s.path("last_error").toString().contains("E451"), s.toString());
+        assertEquals(hugepagesBefore, nrHugepages());
+    }
+
     /** `stop` needs only run_dir: a key edited to nonsense while the enclave runs does not keep it from stopping. */
     @Test
     void stopWorksWhenTheConfigurationNoLongerValidates() throws Exception {

@@ -38,7 +38,7 @@ class ConfigDefaultsTest {
         long m = 1024 * 1024;
         EnclaveConfig expected = new EnclaveConfig(Path.of("/usr/local/share/dragonfly/image.bin"),
                 new CpuRequest.Count(2), 1024 * m, 16, false, Duration.ofSeconds(10), 512 * m, false, false,
-                Optional.empty(), Path.of("/run/enclave/vsock.sock"), Path.of("/run/enclave"),
+                Optional.empty(), Path.of("/run/enclave/vsock.sock"), Optional.empty(), Path.of("/run/enclave"),
                 Path.of("/var/log/enclave"), HugepagePolicy.AUTO, IsolationMode.NONE, Path.of("/dev/kvm"));
         assertEquals(expected, defaults().config());
     }
@@ -127,6 +127,7 @@ class ConfigDefaultsTest {
                 trusted_cert = /etc/enclave/../enclave/cert.pem
                 [vsock]
                 socket = /tmp/v.sock
+                group = enclave-users
                 [runtime]
                 run_dir = /tmp/run/
                 log_dir = /tmp/log
@@ -136,7 +137,7 @@ class ConfigDefaultsTest {
                 """);
         EnclaveConfig expected = new EnclaveConfig(Path.of("/srv/image.bin"), new CpuRequest.Ids(new CpuList(List.of(1, 4, 5))),
                 64L << 20, 4294967294L, true, Duration.ofMinutes(2), 1L << 30, true, true,
-                Optional.of(Path.of("/etc/enclave/cert.pem")), Path.of("/tmp/v.sock"), Path.of("/tmp/run"),
+                Optional.of(Path.of("/etc/enclave/cert.pem")), Path.of("/tmp/v.sock"), Optional.of("enclave-users"), Path.of("/tmp/run"),
                 Path.of("/tmp/log"), HugepagePolicy.SIZE_1G, IsolationMode.CPUSET, Path.of("/tmp/kvm"));
         LoadedConfig loaded = ConfigLoader.load(file, Map.of(), ConfigOverrides.NONE, dir.resolve("absent"));
         assertEquals(expected, loaded.config());

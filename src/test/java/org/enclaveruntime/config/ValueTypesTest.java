@@ -9,6 +9,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ValueTypesTest {
     private static final SizeType MEMORY = (SizeType) ConfigKeys.MEMORY.type();
@@ -64,5 +65,21 @@ class ValueTypesTest {
     @Test
     void unrelatedNamesGetNoSuggestion() {
         assertEquals(java.util.Optional.empty(), DidYouMean.nearest("xyzzy", List.of("cid", "debug", "memory")));
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"enclave", "_svc", "web-users", "samba$", "0", "1000",
+            "4294967294"})
+    void groupsAreNamesOrGids(String text) throws InvalidValueException {
+        assertEquals(text, new GroupType().parse(text));
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"Enclave", "1abc", "a b", "4294967295", "-1",
+            "group:x", "averyveryverylonggroupnamethatgoesonandon"})
+    void groupsThatUseraddWouldRefuseAreMalformed(String text) {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> new GroupType().parse(text));
+        assertEquals(ConfigErrors.MALFORMED_VALUE, e.code());
+        assertTrue(e.getMessage().contains(text), e.getMessage());
     }
 }

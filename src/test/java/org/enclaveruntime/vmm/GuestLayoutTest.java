@@ -39,6 +39,20 @@ class GuestLayoutTest {
     }
 
     @Test
+    void devicesAreListedInBootInfoAtTheirWindowSlots() {
+        try (GuestMemory m = GuestMemory.create(RAM, MemoryBacking.ORDINARY)) {
+            GuestLayout.writeBootInfo(m, 1, false, RAM, GuestLayout.IMAGE_GPA + 0x4000, 3);
+            assertEquals(0, m.readU32(GuestLayout.BOOT_INFO_GPA + 44), "no devices until listed");
+            GuestLayout.listDevices(m, RAM, java.util.List.of(GuestLayout.DEVICE_TYPE_VSOCK, 7));
+            assertEquals(2, m.readU32(GuestLayout.BOOT_INFO_GPA + 44));
+            assertEquals(1, m.readU32(GuestLayout.BOOT_INFO_GPA + 48), "type of device 0 (docs/guest-abi.md: 1 = vsock)");
+            assertEquals(RAM, m.readU64(GuestLayout.BOOT_INFO_GPA + 56), "device 0 at the start of the window");
+            assertEquals(7, m.readU32(GuestLayout.BOOT_INFO_GPA + 64));
+            assertEquals(RAM + 0x1000, m.readU64(GuestLayout.BOOT_INFO_GPA + 72), "device 1 one 4 KiB slot up");
+        }
+    }
+
+    @Test
     void everyRegionHasTheProtectionOfTheMemoryMap() {
         RuntimeElf elf = RuntimeElf.parse(ByteBuffer.wrap(twoSegmentElf()), "test guest")
                 .requireFits(RAM, GuestLayout.stacksBottom(RAM, VCPUS));

@@ -11,7 +11,7 @@ import java.util.HexFormat;
  * Tiny machine-code guests (assembled once with GNU as; the source is beside each) wrapped in an ELF64
  * executable loaded at 1 MiB, and the real guests of the guest branch when they are built.
  */
-final class TestGuests {
+public final class TestGuests {
     private TestGuests() {
     }
 
@@ -124,7 +124,7 @@ final class TestGuests {
     }
 
     /** A guest built by the guest branch (target/guest/NAME), or null when it is not built. */
-    static byte[] built(String name) {
+    public static byte[] built(String name) {
         Path p = Path.of(System.getProperty("enclave.build.dir", "target"), "guest", name);
         try {
             return Files.exists(p) ? Files.readAllBytes(p) : null;
