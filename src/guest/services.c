@@ -136,27 +136,24 @@ int services_poll(uint32_t vcpu)
 
 int service_echo(struct service_task *t)
 {
-    size_t size;
-    uint8_t *buf = services_scratch(&size);
     int space = vsock_send_space(t->conn);
     if (space < 0)
         return SERVICE_DONE;   /* reset, or the peer reads no more: nothing left to echo to */
-    if (space == 0) {
-        /* No credit: wait for it, unless the peer is gone (a reset shows up in send_space next time). */
-        return SERVICE_IDLE;
-    }
-    int n = vsock_recv(t->conn, buf, (size_t)space < size ? (size_t)space : size);
+    if (space == 0)
+        return SERVICE_IDLE;   /* no credit yet (a reset shows up in send_space next time) */
+    /* Straight from the receive buffer into tx buffers: one copy fewer than recv + send. */
+    const uint8_t *data;
+    int n = vsock_recv_peek(t->conn, &data);
     if (n == -EAGAIN)
         return SERVICE_IDLE;
     if (n <= 0)
         return SERVICE_DONE;   /* 0: the peer sends no more and everything was echoed */
-    int sent = vsock_send(t->conn, buf, (size_t)n);
-    if (sent != n) {
-        /* Only if the peer shrank its buffer: steps send one at a time, and this one had the space. */
-        console_printf("echo: port %u: sent %d of %d bytes; connection closed\n", vsock_peer_port(t->conn),
-                       sent, n);
-        return SERVICE_DONE;
-    }
+    if (n > space)
+        n = space;
+    int sent = vsock_send(t->conn, data, (size_t)n);
+    if (sent < 0)
+        return sent == -EAGAIN ? SERVICE_IDLE : SERVICE_DONE;
+    vsock_recv_consume(t->conn, (uint32_t)sent);
     return SERVICE_WORKED;
 }
 

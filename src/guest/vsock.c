@@ -774,27 +774,19 @@ uint32_t vsock_readable(struct vsock_conn *c)
     return n;
 }
 
-int vsock_recv(struct vsock_conn *c, void *buf, size_t len)
+/* What a read of an empty buffer returns: the error that ended it, 0 at end of stream, or -EAGAIN. */
+static int empty_result(const struct vsock_conn *c)
 {
-    if (len == 0)
-        return -EINVAL;   /* 0 means end of stream */
-    spin_lock(&vs.lock);
-    uint32_t held = c->rx_cnt - c->fwd_cnt;
-    if (held == 0) {
-        int r;
-        if (c->err)
-            r = c->err;
-        else if ((c->peer_shut & VSOCK_SHUT_WR) || (c->local_shut & VSOCK_SHUT_RD) || c->state == C_CLOSED)
-            r = 0;
-        else
-            r = -EAGAIN;
-        spin_unlock(&vs.lock);
-        return r;
-    }
-    uint32_t n = len < held ? (uint32_t)len : held;
-    if (n > 0x7fffffff)
-        n = 0x7fffffff;
-    vsock_ring_get(c->buf, vs.conn_buf_size, c->fwd_cnt, buf, n);
+    if (c->err)
+        return c->err;
+    if ((c->peer_shut & VSOCK_SHUT_WR) || (c->local_shut & VSOCK_SHUT_RD) || c->state == C_CLOSED)
+        return 0;
+    return -EAGAIN;
+}
+
+/* n bytes were read: tell the peer once half the buffer is free again. */
+static void consumed_locked(struct vsock_conn *c, uint32_t n)
+{
     c->fwd_cnt += n;
     if (c->state == C_ESTABLISHED && !(c->peer_shut & VSOCK_SHUT_WR)
         && vsock_credit_update_due(vs.conn_buf_size, c->fwd_cnt, c->fwd_cnt_sent)) {
@@ -802,8 +794,51 @@ int vsock_recv(struct vsock_conn *c, void *buf, size_t len)
         flush_control();
         virtq_kick(&vs.txq);
     }
+}
+
+int vsock_recv(struct vsock_conn *c, void *buf, size_t len)
+{
+    if (len == 0)
+        return -EINVAL;   /* 0 means end of stream */
+    spin_lock(&vs.lock);
+    uint32_t held = c->rx_cnt - c->fwd_cnt;
+    if (held == 0) {
+        int r = empty_result(c);
+        spin_unlock(&vs.lock);
+        return r;
+    }
+    uint32_t n = len < held ? (uint32_t)len : held;
+    if (n > 0x7fffffff)
+        n = 0x7fffffff;
+    vsock_ring_get(c->buf, vs.conn_buf_size, c->fwd_cnt, buf, n);
+    consumed_locked(c, n);
     spin_unlock(&vs.lock);
     return (int)n;
+}
+
+int vsock_recv_peek(struct vsock_conn *c, const uint8_t **data)
+{
+    spin_lock(&vs.lock);
+    uint32_t held = c->rx_cnt - c->fwd_cnt;
+    int r;
+    if (held == 0) {
+        r = empty_result(c);
+    } else {
+        uint32_t at = c->fwd_cnt & (vs.conn_buf_size - 1);
+        uint32_t contiguous = vs.conn_buf_size - at;
+        *data = c->buf + at;
+        r = (int)(held < contiguous ? held : contiguous);
+    }
+    spin_unlock(&vs.lock);
+    return r;
+}
+
+void vsock_recv_consume(struct vsock_conn *c, uint32_t n)
+{
+    spin_lock(&vs.lock);
+    uint32_t held = c->rx_cnt - c->fwd_cnt;
+    consumed_locked(c, n < held ? n : held);
+    spin_unlock(&vs.lock);
 }
 
 int vsock_shutdown(struct vsock_conn *c, int how)

@@ -92,6 +92,15 @@ int vsock_send(struct vsock_conn *c, const void *buf, size_t len);
  */
 int vsock_recv(struct vsock_conn *c, void *buf, size_t len);
 
+/*
+ * Zero-copy reading: *data points at received bytes in the connection's buffer and the result is how many
+ * are there contiguously (> 0), or what vsock_recv would return instead (0 at end of stream, -EAGAIN, an
+ * error). The bytes stay valid and in place until vsock_recv_consume(c, n) with n <= that count gives them
+ * back (sending from them in between is fine: the driver only writes beyond them).
+ */
+int vsock_recv_peek(struct vsock_conn *c, const uint8_t **data);
+void vsock_recv_consume(struct vsock_conn *c, uint32_t n);
+
 /* Bytes received and not yet read. */
 uint32_t vsock_readable(struct vsock_conn *c);
 
