@@ -12,6 +12,7 @@
  * used id it was never given is dropped.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,6 +93,7 @@ static struct {
     uint64_t driver_features;
     struct simq q[3];
     int asleep;
+    int threaded;   /* vCPU threads poll concurrently: the device never sleeps (no notification checks) */
     int broken;   /* the device has stopped (a test makes it lie) */
 } dev;
 
@@ -191,7 +193,7 @@ void host_check_out(uint16_t port, uint32_t v, int width)
 {
     CHECK(port == PORT_NOTIFY && width == 4 && v < 3, "out 0x%x to port 0x%x, width %d", v, port, width);
     if (port == PORT_NOTIFY && v < 3)
-        dev.q[v].notifies++;
+        __atomic_add_fetch(&dev.q[v].notifies, 1, __ATOMIC_RELAXED);
 }
 
 uint32_t host_check_in(uint16_t port, int width)
@@ -496,7 +498,7 @@ static void device_run(void)
         pending_count--;
     }
     /* Sleep now and then, the way the contract says: clear NO_NOTIFY, fence, look again. */
-    dev.asleep = rand() % 3 == 0;
+    dev.asleep = !dev.threaded && rand() % 3 == 0;
     for (int i = 0; i < 3; i++) {
         struct simq *q = &dev.q[i];
         __atomic_store_n(&used_of(q)->flags, dev.asleep ? 0 : VIRTQ_USED_F_NO_NOTIFY, __ATOMIC_RELEASE);
@@ -622,6 +624,30 @@ static int mute_conn_reset(void)
     return mute_conn->got_rst;
 }
 
+/* Two "vCPUs" polling at once, as on a real multi-vCPU enclave, while this thread is the device. */
+static int vcpus_run;
+
+static void *vcpu_thread(void *arg)
+{
+    uint32_t vcpu = (uint32_t)(uintptr_t)arg;
+    while (__atomic_load_n(&vcpus_run, __ATOMIC_ACQUIRE))
+        services_poll(vcpu);
+    return NULL;
+}
+
+static int run_threaded_until(int (*done)(void), int seconds)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!done()) {
+        device_run();
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > seconds)
+            return 0;
+    }
+    return 1;
+}
+
 static int device_unused(void)
 {
     return !vsock_up();
@@ -741,6 +767,27 @@ int main(void)
     CHECK(run_until(all_watched_closed, 1000), "echo after a reset did not finish");
     check_echoed(watched[0]);
 
+    /* The same echoes with two vCPU threads polling concurrently (the driver's and the services' locks). */
+    dev.threaded = 1;
+    pthread_t vcpus[2];
+    __atomic_store_n(&vcpus_run, 1, __ATOMIC_RELEASE);
+    for (uintptr_t i = 0; i < 2; i++)
+        pthread_create(&vcpus[i], NULL, vcpu_thread, (void *)i);
+    for (int i = 0; i < 64; i++)
+        watched[i] = host_connect(ABI_VSOCK_ECHO_PORT, (size_t)rand() % (300 * 1024), 4096 + (uint32_t)rand() % 200000);
+    watched_count = 64;
+    CHECK(run_threaded_until(all_watched_closed, 120), "64 concurrent echoes on two vCPU threads did not finish");
+    for (int i = 0; i < 64; i++)
+        check_echoed(watched[i]);
+    watched[0] = host_connect(ABI_VSOCK_ECHO_PORT, 4u << 20, 50000);
+    watched_count = 1;
+    CHECK(run_threaded_until(all_watched_closed, 120), "4 MiB echo on two vCPU threads did not finish");
+    check_echoed(watched[0]);
+    __atomic_store_n(&vcpus_run, 0, __ATOMIC_RELEASE);
+    for (int i = 0; i < 2; i++)
+        pthread_join(vcpus[i], NULL);
+    dev.threaded = 0;
+
     /* A SHUTDOWN(3) left unanswered: after 2 s (by the TSC) the guest sends RST and forgets it. */
     mute_conn = host_connect(ABI_VSOCK_ECHO_PORT, 100, HOST_BUF);
     mute_conn->mute = 1;
@@ -784,7 +831,7 @@ int main(void)
         printf("vsock-sim: %d failures\n", failures);
         return 1;
     }
-    printf("vsock-sim: bring-up, handshake, RSTs, 4 MiB echo, 64 concurrent, 200 in a row, enclave close, "
+    printf("vsock-sim: bring-up, handshake, RSTs, 4 MiB echo, 64 concurrent, 200 in a row, two vCPU threads, enclave close, "
            "refused connect, host reset, close timeout, credit overrun, lying device: all pass\n");
     return 0;
 }
