@@ -67,9 +67,7 @@ int services_listen(uint32_t port, service_step_fn step, const char *name)
         if (!l) {
             r = -EADDRINUSE;
         } else {
-            services[service_count] = (struct service){ port, step, name, l };
-            /* Published last: services_poll reads service_count without the lock's help for the entries. */
-            __atomic_store_n(&service_count, service_count + 1, __ATOMIC_RELEASE);
+            services[service_count++] = (struct service){ port, step, name, l };
         }
     }
     spin_unlock(&services_lock);
@@ -93,8 +91,7 @@ struct service_task *services_spawn(struct vsock_conn *conn, service_step_fn ste
 static int step_all(void)
 {
     int work = 0;
-    uint32_t count = __atomic_load_n(&service_count, __ATOMIC_ACQUIRE);
-    for (uint32_t s = 0; s < count; s++) {
+    for (uint32_t s = 0; s < service_count; s++) {   /* under services_lock, as services_listen */
         struct vsock_conn *c;
         while ((c = vsock_accept(services[s].listener)) != NULL) {
             work = 1;
