@@ -37,6 +37,7 @@
 
 static int failures;
 static int verbose;
+static int full_packets;   /* the host sends packets as large as the rx buffers allow (benchmark) */
 
 #define CHECK(cond, ...)                                            \
     do {                                                            \
@@ -441,7 +442,8 @@ static void host_work(void)
                 n = credit;
             if (n > 65536 - VSOCK_HDR_SIZE)
                 n = 65536 - VSOCK_HDR_SIZE;
-            n = n > 1 ? 1 + (size_t)rand() % n : n;   /* random packet sizes */
+            if (!full_packets)
+                n = n > 1 ? 1 + (size_t)rand() % n : n;   /* random packet sizes */
             if (n == 0)
                 break;
             queue_to_guest(VIRTIO_VSOCK_OP_RW, c->hport, c->gport, 0, c->sent + c->sent_len, (uint32_t)n, c);
@@ -648,6 +650,61 @@ static int run_threaded_until(int (*done)(void), int seconds)
     return 1;
 }
 
+/* Discards what it reads (as test-vsock-services' port 5002). */
+static int step_discard(struct service_task *t)
+{
+    size_t size;
+    uint8_t *buf = services_scratch(&size);
+    int n = vsock_recv(t->conn, buf, size);
+    if (n == -EAGAIN)
+        return SERVICE_IDLE;
+    return n <= 0 ? SERVICE_DONE : SERVICE_WORKED;
+}
+
+/* Sends from a fixed buffer until the peer shuts its receiving side (as port 5003). */
+static int step_endless(struct service_task *t)
+{
+    static uint8_t data[64 * 1024];
+    int space = vsock_send_space(t->conn);
+    if (space < 0)
+        return SERVICE_DONE;
+    if (space == 0)
+        return SERVICE_IDLE;
+    vsock_send(t->conn, data, (size_t)space < sizeof data ? (size_t)space : sizeof data);
+    return SERVICE_WORKED;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * VSOCK_SIM_BENCH=1 (built without sanitizers): time spent in the enclave's services_poll against the
+ * simulated device's, per direction. The device here copies like the real one (guest RAM to and from a
+ * buffer instead of a socket), so the guest's share is what the enclave itself costs per byte.
+ */
+static void bench(const char *what, struct hconn *c, uint64_t bytes, int count_from_guest)
+{
+    double guest = 0, device = 0;
+    while (count_from_guest ? c->rx_cnt < bytes : c->sent_len < c->to_send) {
+        double t0 = now_s();
+        services_poll(0);
+        double t1 = now_s();
+        device_run();
+        double t2 = now_s();
+        guest += t1 - t0;
+        device += t2 - t1;
+        if (c->got_len > (64u << 20)) {   /* keep the host side's copy of what arrived small */
+            c->got_len = 0;
+        }
+    }
+    printf("bench %s: %.0f MiB; enclave side %.2f s (%.2f GB/s of enclave CPU), simulated device %.2f s\n", what,
+           (double)bytes / (1 << 20), guest, (double)bytes / guest / 1e9, device);
+}
+
 static int device_unused(void)
 {
     return !vsock_up();
@@ -702,6 +759,27 @@ int main(void)
     CHECK(seen.last_rst_src == ABI_VSOCK_ECHO_PORT && seen.last_rst_dst == 4243, "RST %u -> %u",
           seen.last_rst_src, seen.last_rst_dst);
     seen.rst_seen = 0;
+
+    if (getenv("VSOCK_SIM_BENCH")) {
+        full_packets = 1;
+        uint64_t bytes = 1ull << 30;
+        services_listen(5202, step_discard, "discard");
+        services_listen(5203, step_endless, "endless");
+        struct hconn *c = host_connect(5202, 0, UINT32_MAX);
+        free(c->sent);
+        c->sent = calloc(1, bytes);
+        c->to_send = bytes;
+        bench("host -> enclave (discard, recv copies out)", c, bytes, 0);
+        c = host_connect(5203, 0, UINT32_MAX);
+        c->kind = K_RAW;
+        bench("enclave -> host (source)", c, bytes, 1);
+        c = host_connect(ABI_VSOCK_ECHO_PORT, 0, UINT32_MAX);
+        free(c->sent);
+        c->sent = calloc(1, bytes / 4);
+        c->to_send = bytes / 4;
+        bench("echo (each byte both ways)", c, bytes / 4, 1);
+        return 0;
+    }
 
     /* One echo stream of 4 MiB, the host reading slowly. */
     watched[0] = host_connect(ABI_VSOCK_ECHO_PORT, 4u << 20, 20000);
