@@ -614,6 +614,33 @@ static int step_connect_refused(struct service_task *t)
     return SERVICE_DONE;
 }
 
+/* Says "abc", shuts its sending side, then reads until the peer's end of stream. state[0]: step. */
+static int half_close_flags_seen = -1;
+static int step_half_close(struct service_task *t)
+{
+    uint8_t buf[64];
+    switch (t->state[0]) {
+    case 0:
+        if (vsock_send(t->conn, "abc", 3) != 3)
+            return SERVICE_IDLE;
+        CHECK(vsock_shutdown(t->conn, VSOCK_SHUT_WR) == 0, "shutdown(WR)");
+        CHECK(vsock_send(t->conn, "x", 1) == -EPIPE, "send after shutdown(WR) was not EPIPE");
+        t->state[0] = 1;
+        return SERVICE_WORKED;
+    default: {
+        int n = vsock_recv(t->conn, buf, sizeof buf);
+        if (n == -EAGAIN)
+            return SERVICE_IDLE;
+        if (n > 0) {
+            t->state[1] += (uint64_t)n;
+            return SERVICE_WORKED;
+        }
+        CHECK(n == 0 && t->state[1] == 10, "half-closed service read %" PRIu64 " bytes, then %d", t->state[1], n);
+        return SERVICE_DONE;
+    }
+    }
+}
+
 static int connect_done(void)
 {
     return connect_results > 0;
@@ -818,6 +845,22 @@ int main(void)
             break;
         }
 
+    /* The enclave shuts its sending side first, then reads to the end, then closes. */
+    CHECK(services_listen(5103, step_half_close, "half-close") == 0, "listen 5103");
+    struct hconn *half = host_connect(5103, 10, HOST_BUF);
+    for (int i = 0; i < 10000 && (half->state == H_CONNECTING || (half->state == H_OPEN && half->peer_shut == 0));
+         i++) {
+        services_poll(0);
+        device_run();
+    }
+    half_close_flags_seen = half->peer_shut;
+    CHECK(half_close_flags_seen == VIRTIO_VSOCK_SHUTDOWN_SEND && half->got_len == 3 && memcmp(half->got, "abc", 3) == 0,
+          "after shutdown(WR) the host saw flags %d and %zu bytes", half_close_flags_seen, half->got_len);
+    watched[0] = half;
+    watched_count = 1;
+    CHECK(run_until(all_watched_closed, 1000) && half->peer_shut == 3 && !half->got_rst,
+          "half-closed connection did not close cleanly (flags %d, rst %d)", half->peer_shut, half->got_rst);
+
     /* An enclave connection to a host port nobody listens on is refused. */
     CHECK(services_listen(5102, step_connect_refused, "refused") == 0, "listen 5102");
     watched[0] = host_connect(5102, 0, HOST_BUF);
@@ -909,7 +952,7 @@ int main(void)
         printf("vsock-sim: %d failures\n", failures);
         return 1;
     }
-    printf("vsock-sim: bring-up, handshake, RSTs, 4 MiB echo, 64 concurrent, 200 in a row, two vCPU threads, enclave close, "
+    printf("vsock-sim: bring-up, handshake, RSTs, 4 MiB echo, 64 concurrent, 200 in a row, two vCPU threads, enclave close, half-close, "
            "refused connect, host reset, close timeout, credit overrun, lying device: all pass\n");
     return 0;
 }
