@@ -41,13 +41,7 @@
 #define ABI_BOOT_INFO_VERSION  2u
 #define ABI_BOOT_FLAG_DEBUG    (1u << 0)
 #define ABI_MAX_DEVICES        16u
-#define ABI_DEVICE_VSOCK       1u   /* a virtio-mmio (version 2) vsock device ("virtio-vsock" in the ABI) */
-
-/* vsock addresses (docs/guest-abi.md, "virtio-vsock"): the host is CID 2, the enclave boot_info.cid. */
-#define ABI_VSOCK_HOST_CID     2u
-#define ABI_VSOCK_READY_PORT   9000u   /* host port of the ready handshake */
-#define ABI_VSOCK_READY_BYTE   0xB7u   /* sent by the enclave, answered by the VMM */
-#define ABI_VSOCK_ECHO_PORT    5000u   /* the demo runtime's echo service */
+#define ABI_DEVICE_VSOCK       1u
 
 /* The device window: 2 MiB right above RAM, mapped but backed by no memory, so every access exits. */
 #define ABI_DEVICE_WINDOW_SIZE     0x200000u

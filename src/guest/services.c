@@ -50,8 +50,8 @@ void services_init(const struct boot_info *bi)
     if (!(scratch = page_alloc(SCRATCH_SIZE)))
         panic("no free RAM for the services' scratch buffer");
     __atomic_store_n(&vsock_ready, 1, __ATOMIC_RELEASE);
-    if ((r = services_listen(ABI_VSOCK_ECHO_PORT, service_echo, "echo")) != 0)
-        panic("cannot listen on vsock port %u (error %d)", ABI_VSOCK_ECHO_PORT, -r);
+    if ((r = services_listen(ECHO_PORT, service_echo, "echo")) != 0)
+        panic("cannot listen on vsock port %u (error %d)", ECHO_PORT, -r);
 }
 
 int services_listen(uint32_t port, service_step_fn step, const char *name)
@@ -157,13 +157,13 @@ int service_echo(struct service_task *t)
 /* state[0]: 0 connect, 1 connecting, 2 send, 3 await the answer. */
 static int handshake_step(struct service_task *t)
 {
-    uint8_t byte = ABI_VSOCK_READY_BYTE;
+    uint8_t byte = READY_HANDSHAKE_BYTE;
     int r;
     switch (t->state[0]) {
     case 0:
-        if (!(t->conn = vsock_connect(ABI_VSOCK_READY_PORT)))
-            panic("ready handshake: no vsock connection slot for host port %u", ABI_VSOCK_READY_PORT);
-        console_printf("handshake: connecting to host port %u from port %u\n", ABI_VSOCK_READY_PORT,
+        if (!(t->conn = vsock_connect(READY_HANDSHAKE_PORT)))
+            panic("ready handshake: no vsock connection slot for host port %u", READY_HANDSHAKE_PORT);
+        console_printf("handshake: connecting to host port %u from port %u\n", READY_HANDSHAKE_PORT,
                        vsock_local_port(t->conn));
         t->state[0] = 1;
         return SERVICE_WORKED;
@@ -172,7 +172,7 @@ static int handshake_step(struct service_task *t)
         if (r == 0)
             return SERVICE_IDLE;
         if (r < 0)
-            panic("ready handshake: connecting to host port %u failed (error %d)", ABI_VSOCK_READY_PORT, -r);
+            panic("ready handshake: connecting to host port %u failed (error %d)", READY_HANDSHAKE_PORT, -r);
         console_printf("handshake: connected\n");
         t->state[0] = 2;
         return SERVICE_WORKED;
@@ -181,9 +181,9 @@ static int handshake_step(struct service_task *t)
         if (r == -EAGAIN)
             return SERVICE_IDLE;
         if (r != 1)
-            panic("ready handshake: sending 0x%x to host port %u failed (error %d)", ABI_VSOCK_READY_BYTE,
-                  ABI_VSOCK_READY_PORT, -r);
-        console_printf("handshake: sent 0x%x\n", ABI_VSOCK_READY_BYTE);
+            panic("ready handshake: sending 0x%x to host port %u failed (error %d)", READY_HANDSHAKE_BYTE,
+                  READY_HANDSHAKE_PORT, -r);
+        console_printf("handshake: sent 0x%x\n", READY_HANDSHAKE_BYTE);
         t->state[0] = 3;
         return SERVICE_WORKED;
     default:
@@ -191,9 +191,9 @@ static int handshake_step(struct service_task *t)
         if (r == -EAGAIN)
             return SERVICE_IDLE;
         if (r != 1)
-            panic("ready handshake: host port %u closed without an answer (%d)", ABI_VSOCK_READY_PORT, r);
-        if (byte != ABI_VSOCK_READY_BYTE)
-            panic("ready handshake: host answered 0x%x, expected 0x%x", byte, ABI_VSOCK_READY_BYTE);
+            panic("ready handshake: host port %u closed without an answer (%d)", READY_HANDSHAKE_PORT, r);
+        if (byte != READY_HANDSHAKE_BYTE)
+            panic("ready handshake: host answered 0x%x, expected 0x%x", byte, READY_HANDSHAKE_BYTE);
         console_printf("handshake: answered 0x%x; closing, the enclave is ready\n", byte);
         __atomic_store_n(&handshake_done, 1, __ATOMIC_RELEASE);
         return SERVICE_DONE;

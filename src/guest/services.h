@@ -15,6 +15,11 @@
 #include "abi.h"
 #include "vsock.h"
 
+/* docs/guest-abi.md, "Ready handshake" and "Demo service". */
+#define READY_HANDSHAKE_PORT 9000u   /* host port the runtime connects to once its services listen */
+#define READY_HANDSHAKE_BYTE 0xB7u   /* sent by the enclave, answered with the same byte by the VMM */
+#define ECHO_PORT            5000u   /* the demo runtime's echo service */
+
 /* What a step returns. */
 #define SERVICE_IDLE    0    /* nothing to do now */
 #define SERVICE_WORKED  1    /* made progress */

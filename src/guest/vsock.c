@@ -276,7 +276,7 @@ static void fill_hdr(struct virtio_vsock_hdr *h, uint16_t op, uint32_t local_por
                      uint32_t len, uint32_t flags, struct vsock_conn *c)
 {
     h->src_cid = vs.cid;
-    h->dst_cid = ABI_VSOCK_HOST_CID;
+    h->dst_cid = VSOCK_HOST_CID;
     h->src_port = local_port;
     h->dst_port = peer_port;
     h->len = len;
@@ -427,7 +427,7 @@ static void receive_data(struct vsock_conn *c, const uint8_t *payload, uint32_t 
 
 static void handle_packet(const struct virtio_vsock_hdr *h, const uint8_t *payload, uint32_t payload_len)
 {
-    if (h->dst_cid != vs.cid || h->src_cid != ABI_VSOCK_HOST_CID) {
+    if (h->dst_cid != vs.cid || h->src_cid != VSOCK_HOST_CID) {
         complain_device("packet not from the host to us", (uint32_t)h->src_cid, (uint32_t)h->dst_cid);
         return;
     }

@@ -34,6 +34,9 @@ _Static_assert(offsetof(struct virtio_vsock_hdr, fwd_cnt) == 40, "hdr.fwd_cnt");
 
 #define VSOCK_HDR_SIZE 44u
 
+/* The host's CID (VMADDR_CID_HOST); the enclave's is boot_info.cid (docs/guest-abi.md, "Packets"). */
+#define VSOCK_HOST_CID 2u
+
 #define VIRTIO_VSOCK_TYPE_STREAM 1u
 
 #define VIRTIO_VSOCK_OP_REQUEST         1u

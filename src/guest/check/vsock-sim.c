@@ -297,7 +297,7 @@ static void queue_to_guest(uint16_t op, uint32_t hport, uint32_t gport, uint32_t
     CHECK(pending_count < MAX_PENDING, "pending packets overflow");
     struct pkt *p = &pending[(pending_head + pending_count++) % MAX_PENDING];
     memset(p, 0, sizeof *p);
-    p->h.src_cid = ABI_VSOCK_HOST_CID;
+    p->h.src_cid = VSOCK_HOST_CID;
     p->h.dst_cid = GUEST_CID;
     p->h.src_port = hport;
     p->h.dst_port = gport;
@@ -339,7 +339,7 @@ static struct hconn *new_hconn(void)
 
 static void host_got_packet(const struct virtio_vsock_hdr *h, const uint8_t *payload)
 {
-    CHECK(h->src_cid == GUEST_CID && h->dst_cid == ABI_VSOCK_HOST_CID, "cids %" PRIu64 " -> %" PRIu64,
+    CHECK(h->src_cid == GUEST_CID && h->dst_cid == VSOCK_HOST_CID, "cids %" PRIu64 " -> %" PRIu64,
           h->src_cid, h->dst_cid);
     CHECK(h->type == VIRTIO_VSOCK_TYPE_STREAM, "type %u", h->type);
     CHECK(h->op == VIRTIO_VSOCK_OP_RW || h->len == 0, "op %u with %u payload bytes", h->op, h->len);
@@ -357,7 +357,7 @@ static void host_got_packet(const struct virtio_vsock_hdr *h, const uint8_t *pay
     if (!c) {
         CHECK(h->op == VIRTIO_VSOCK_OP_REQUEST, "op %u for no connection (%u -> %u)", h->op, h->src_port,
               h->dst_port);
-        if (h->dst_port != ABI_VSOCK_READY_PORT) {   /* nothing listens there: refused */
+        if (h->dst_port != READY_HANDSHAKE_PORT) {   /* nothing listens there: refused */
             seen.refused++;
             queue_to_guest(VIRTIO_VSOCK_OP_RST, h->dst_port, h->src_port, 0, NULL, 0, NULL);
             return;
@@ -394,9 +394,9 @@ static void host_got_packet(const struct virtio_vsock_hdr *h, const uint8_t *pay
         c->got_len += h->len;
         c->rx_cnt += h->len;
         if (c->kind == K_READY_SERVER) {
-            CHECK(h->len == 1 && payload[0] == ABI_VSOCK_READY_BYTE && !c->ready_answered,
+            CHECK(h->len == 1 && payload[0] == READY_HANDSHAKE_BYTE && !c->ready_answered,
                   "ready handshake sent %u bytes, first 0x%x", h->len, payload[0]);
-            uint8_t b = ABI_VSOCK_READY_BYTE;
+            uint8_t b = READY_HANDSHAKE_BYTE;
             c->ready_answered = 1;
             queue_to_guest(VIRTIO_VSOCK_OP_RW, c->hport, c->gport, 0, &b, 1, c);
             c->tx_cnt += 1;
@@ -781,9 +781,9 @@ int main(void)
           seen.last_rst_dst);
     seen.rst_seen = 0;
     uint8_t junk[3] = { 1, 2, 3 };
-    queue_to_guest(VIRTIO_VSOCK_OP_RW, 4243, ABI_VSOCK_ECHO_PORT, 0, junk, 3, NULL);
+    queue_to_guest(VIRTIO_VSOCK_OP_RW, 4243, ECHO_PORT, 0, junk, 3, NULL);
     CHECK(run_until(rst_arrived, 100), "no RST for data on no connection");
-    CHECK(seen.last_rst_src == ABI_VSOCK_ECHO_PORT && seen.last_rst_dst == 4243, "RST %u -> %u",
+    CHECK(seen.last_rst_src == ECHO_PORT && seen.last_rst_dst == 4243, "RST %u -> %u",
           seen.last_rst_src, seen.last_rst_dst);
     seen.rst_seen = 0;
 
@@ -800,7 +800,7 @@ int main(void)
         c = host_connect(5203, 0, UINT32_MAX);
         c->kind = K_RAW;
         bench("enclave -> host (source)", c, bytes, 1);
-        c = host_connect(ABI_VSOCK_ECHO_PORT, 0, UINT32_MAX);
+        c = host_connect(ECHO_PORT, 0, UINT32_MAX);
         free(c->sent);
         c->sent = calloc(1, bytes / 4);
         c->to_send = bytes / 4;
@@ -809,7 +809,7 @@ int main(void)
     }
 
     /* One echo stream of 4 MiB, the host reading slowly. */
-    watched[0] = host_connect(ABI_VSOCK_ECHO_PORT, 4u << 20, 20000);
+    watched[0] = host_connect(ECHO_PORT, 4u << 20, 20000);
     watched_count = 1;
     CHECK(run_until(all_watched_closed, 200000), "4 MiB echo did not finish: sent %zu, got %zu",
           watched[0]->sent_len, watched[0]->got_len);
@@ -817,7 +817,7 @@ int main(void)
 
     /* 64 at once, of different sizes and reading speeds. */
     for (int i = 0; i < 64; i++)
-        watched[i] = host_connect(ABI_VSOCK_ECHO_PORT, (size_t)rand() % (300 * 1024), 4096 + (uint32_t)rand() % 200000);
+        watched[i] = host_connect(ECHO_PORT, (size_t)rand() % (300 * 1024), 4096 + (uint32_t)rand() % 200000);
     watched_count = 64;
     CHECK(run_until(all_watched_closed, 400000), "64 concurrent echoes did not finish");
     for (int i = 0; i < 64; i++)
@@ -825,7 +825,7 @@ int main(void)
 
     /* 200 in a row: more than the driver's 128 slots, so closed ones must be reused. */
     for (int i = 0; i < 200; i++) {
-        watched[0] = host_connect(ABI_VSOCK_ECHO_PORT, 10, HOST_BUF);
+        watched[0] = host_connect(ECHO_PORT, 10, HOST_BUF);
         watched_count = 1;
         CHECK(run_until(all_watched_closed, 1000), "connection %d in a row did not finish", i);
         check_echoed(watched[0]);
@@ -869,7 +869,7 @@ int main(void)
           connect_error, seen.refused);
 
     /* The host resets an echo connection mid-stream: the guest must go quiet on it. */
-    struct hconn *victim = host_connect(ABI_VSOCK_ECHO_PORT, 1u << 20, 1000);
+    struct hconn *victim = host_connect(ECHO_PORT, 1u << 20, 1000);
     for (int i = 0; i < 300; i++) {
         services_poll(0);
         device_run();
@@ -884,7 +884,7 @@ int main(void)
         services_poll(0);
         device_run();
     }
-    watched[0] = host_connect(ABI_VSOCK_ECHO_PORT, 1000, HOST_BUF);
+    watched[0] = host_connect(ECHO_PORT, 1000, HOST_BUF);
     CHECK(run_until(all_watched_closed, 1000), "echo after a reset did not finish");
     check_echoed(watched[0]);
 
@@ -895,12 +895,12 @@ int main(void)
     for (uintptr_t i = 0; i < 2; i++)
         pthread_create(&vcpus[i], NULL, vcpu_thread, (void *)i);
     for (int i = 0; i < 64; i++)
-        watched[i] = host_connect(ABI_VSOCK_ECHO_PORT, (size_t)rand() % (300 * 1024), 4096 + (uint32_t)rand() % 200000);
+        watched[i] = host_connect(ECHO_PORT, (size_t)rand() % (300 * 1024), 4096 + (uint32_t)rand() % 200000);
     watched_count = 64;
     CHECK(run_threaded_until(all_watched_closed, 120), "64 concurrent echoes on two vCPU threads did not finish");
     for (int i = 0; i < 64; i++)
         check_echoed(watched[i]);
-    watched[0] = host_connect(ABI_VSOCK_ECHO_PORT, 4u << 20, 50000);
+    watched[0] = host_connect(ECHO_PORT, 4u << 20, 50000);
     watched_count = 1;
     CHECK(run_threaded_until(all_watched_closed, 120), "4 MiB echo on two vCPU threads did not finish");
     check_echoed(watched[0]);
@@ -910,7 +910,7 @@ int main(void)
     dev.threaded = 0;
 
     /* A SHUTDOWN(3) left unanswered: after 2 s (by the TSC) the guest sends RST and forgets it. */
-    mute_conn = host_connect(ABI_VSOCK_ECHO_PORT, 100, HOST_BUF);
+    mute_conn = host_connect(ECHO_PORT, 100, HOST_BUF);
     mute_conn->mute = 1;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -929,7 +929,7 @@ int main(void)
         printf("  unanswered SHUTDOWN(3) reset after %.2f s\n", waited);
 
     /* A host that sends beyond its credit is reset: 5 packets of 60 KiB without the guest polling. */
-    struct hconn *greedy = host_connect(ABI_VSOCK_ECHO_PORT, 0, HOST_BUF);
+    struct hconn *greedy = host_connect(ECHO_PORT, 0, HOST_BUF);
     greedy->kind = K_RAW;
     device_run();
     services_poll(0);
