@@ -24,7 +24,8 @@ public final class GuestLog implements AutoCloseable {
 
     /** What a guest can make the VMM say. The level decides whether recording it costs a token at all. */
     private enum Kind {
-        UNKNOWN_STATUS, REPORT, NOTIFY, UNCLAIMED_READ, UNCLAIMED_WRITE, PANIC, CONSOLE_FAILED;
+        UNKNOWN_STATUS, REPORT, NOTIFY, UNCLAIMED_READ, UNCLAIMED_WRITE, PANIC, CONSOLE_FAILED, DEVICE_ERROR,
+        DEVICE_ACCESS_READ, DEVICE_ACCESS_WRITE;
 
         boolean enabled() {
             return switch (this) {
@@ -41,6 +42,7 @@ public final class GuestLog implements AutoCloseable {
     private final long[] firsts = new long[BURST];
     private final long[] seconds = new long[BURST];
     private final Object[] texts = new Object[BURST];
+    private final Object[] details = new Object[BURST];
     /** Lines suppressed just before each entry: its summary line goes out first. */
     private final long[] suppressedBefore = new long[BURST];
     private int head;
@@ -88,12 +90,33 @@ public final class GuestLog implements AutoCloseable {
         add(Kind.CONSOLE_FAILED, -1, 0, 0, 0, reason);
     }
 
+    /**
+     * The guest broke a device's rules (a bad queue, a bad descriptor chain); the device entered
+     * DEVICE_NEEDS_RESET. Called on the device's thread or a vCPU's.
+     */
+    public void deviceError(String device, String reason) {
+        add(Kind.DEVICE_ERROR, -1, 0, 0, 0, device, reason);
+    }
+
+    /**
+     * A register access a device ignores: a width it does not allow, or an offset with no such register.
+     * {@code why} is a constant, so recording this allocates nothing.
+     */
+    public void deviceAccess(String device, int vcpu, long offset, int size, boolean write, long value, String why) {
+        add(write ? Kind.DEVICE_ACCESS_WRITE : Kind.DEVICE_ACCESS_READ, vcpu, offset, value, size, device, why);
+    }
+
     /** How many lines the guest has caused so far, logged or suppressed (for tests). */
     public synchronized long total() {
         return total;
     }
 
-    private synchronized void add(Kind kind, int vcpu, long first, long second, int size, Object text) {
+    private void add(Kind kind, int vcpu, long first, long second, int size, Object text) {
+        add(kind, vcpu, first, second, size, text, null);
+    }
+
+    private synchronized void add(Kind kind, int vcpu, long first, long second, int size, Object text,
+            Object detail) {
         if (!kind.enabled()) {
             return;
         }
@@ -111,6 +134,7 @@ public final class GuestLog implements AutoCloseable {
         seconds[slot] = second;
         sizes[slot] = size;
         texts[slot] = text;
+        details[slot] = detail;
         suppressedBefore[slot] = suppressed;
         suppressed = 0;
         count++;
@@ -135,6 +159,7 @@ public final class GuestLog implements AutoCloseable {
             long first;
             long second;
             Object text;
+            Object detail;
             long before;
             synchronized (this) {
                 if (count == 0) {
@@ -149,6 +174,7 @@ public final class GuestLog implements AutoCloseable {
                     vcpu = size = 0;
                     first = second = before = 0;
                     text = null;
+                    detail = null;
                 } else {
                     kind = kinds[head];
                     vcpu = vcpus[head];
@@ -157,7 +183,9 @@ public final class GuestLog implements AutoCloseable {
                     second = seconds[head];
                     text = texts[head];
                     before = suppressedBefore[head];
+                    detail = details[head];
                     texts[head] = null;
+                    details[head] = null;
                     head = (head + 1) % BURST;
                     count--;
                 }
@@ -169,11 +197,11 @@ public final class GuestLog implements AutoCloseable {
             if (before > 0) {
                 LOG.warn("{} more guest messages suppressed", before);
             }
-            write(kind, vcpu, first, second, size, text);
+            write(kind, vcpu, first, second, size, text, detail);
         }
     }
 
-    private static void write(Kind kind, int vcpu, long first, long second, int size, Object text) {
+    private static void write(Kind kind, int vcpu, long first, long second, int size, Object text, Object detail) {
         switch (kind) {
             case UNKNOWN_STATUS -> LOG.warn("vCPU {} wrote unknown status {} (ignored)", vcpu, first);
             case REPORT -> LOG.debug("vCPU {} reports {}", vcpu, first);
@@ -185,6 +213,11 @@ public final class GuestLog implements AutoCloseable {
                     size, Long.toHexString(second), text, Long.toHexString(first));
             case PANIC -> LOG.error("enclave panicked on vCPU {}: {}", vcpu, text);
             case CONSOLE_FAILED -> LOG.warn("console output stopped: {}", text);
+            case DEVICE_ERROR -> LOG.warn("{} needs a reset by the guest's driver: {}", text, detail);
+            case DEVICE_ACCESS_READ -> LOG.warn("vCPU {}: {}-byte read of {} register 0x{}: {}",
+                    vcpu, size, text, Long.toHexString(first), detail);
+            case DEVICE_ACCESS_WRITE -> LOG.warn("vCPU {}: {}-byte write of 0x{} to {} register 0x{}: {}",
+                    vcpu, size, Long.toHexString(second), text, Long.toHexString(first), detail);
         }
     }
 

@@ -41,6 +41,20 @@ public final class KvmVm implements AutoCloseable {
         check(LIBC.ioctl(fd, KvmAbi.KVM_IOEVENTFD, io), "KVM_IOEVENTFD (port 0x" + Integer.toHexString(port) + ")");
     }
 
+    /**
+     * KVM_IOEVENTFD for guest-physical memory: a guest write of {@code length} bytes to {@code gpa} (which no
+     * memory slot backs) signals the eventfd in the kernel instead of exiting to the VMM. Any value matches.
+     * For virtio-mmio's QueueNotify, so a driver's notification costs no exit.
+     */
+    public void addMmioEventFd(long gpa, int length, int eventFd) {
+        Pointer io = KvmCalls.allocate(KvmAbi.IoEventFd.SIZE);
+        io.putLong(KvmAbi.IoEventFd.ADDR, gpa);
+        io.putInt(KvmAbi.IoEventFd.LEN, length);
+        io.putInt(KvmAbi.IoEventFd.FD, eventFd);
+        io.putInt(KvmAbi.IoEventFd.FLAGS, 0);
+        check(LIBC.ioctl(fd, KvmAbi.KVM_IOEVENTFD, io), "KVM_IOEVENTFD (MMIO 0x" + Long.toHexString(gpa) + ")");
+    }
+
     public KvmVcpu createVcpu(int index) {
         int vcpuFd = check(LIBC.ioctl(fd, KvmAbi.KVM_CREATE_VCPU, (long) index), "KVM_CREATE_VCPU " + index);
         try {

@@ -1,5 +1,6 @@
 package org.enclaveruntime.memory;
 
+import com.kenai.jffi.MemoryIO;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -9,7 +10,9 @@ import org.enclaveruntime.linux.LibC;
 import org.enclaveruntime.linux.Native;
 
 import java.io.IOException;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -17,6 +20,18 @@ import java.nio.file.Path;
  * Guest RAM: one shared mapping of a memfd, guest-physical address 0 at offset 0. This class is the only
  * way Java code reads or writes guest memory; every access is bounds-checked by guest-physical address,
  * because every address a device follows comes from the untrusted guest.
+ *
+ * <p><b>Memory ordering with the guest.</b> Guest vCPUs read and write this RAM concurrently with the VMM
+ * (virtio rings). The plain accessors promise nothing about order; the ring indexes use
+ * {@link #readU16Acquire}, {@link #writeU16Release} and {@link #fullFence}. Why they are enough on x86-64
+ * (the only architecture this VMM runs on): the hardware is TSO, so it never reorders a load with a later
+ * load, a store with a later store, or a load with a later store; the one reordering it does is a store with
+ * a later load (store buffer). What remains is the JIT, which may reorder the plain (Unsafe) accesses
+ * underneath these methods as it likes. An acquire fence after a load forbids the JIT to move later loads and
+ * stores before it, a release fence before a store forbids it to move earlier ones after it; on x86 both
+ * cost no instruction. The full fence is a real {@code lock}-prefixed instruction that also drains the
+ * store buffer, which a Dekker-style "publish, then look at the other side's flag" handshake needs. The
+ * 16- and 32-bit accesses are naturally aligned in the rings, hence single, untorn accesses.
  *
  * <p>On close, every resident page is zeroed before the mapping goes away, so the enclave's data does not
  * survive in pages the kernel hands to someone else.
@@ -157,6 +172,52 @@ public final class GuestMemory implements AutoCloseable {
         return ram.getLong(gpa);
     }
 
+    /**
+     * A 16-bit load with acquire semantics: no later read or write of guest memory by this thread happens
+     * before it (for reading a ring index, then the entries it covers). {@code gpa} should be 2-aligned.
+     */
+    public int readU16Acquire(long gpa) {
+        check(gpa, 2);
+        int value = ram.getShort(gpa) & 0xffff;
+        VarHandle.acquireFence();
+        return value;
+    }
+
+    /**
+     * A 16-bit store with release semantics: every earlier read and write of guest memory by this thread is
+     * visible before it (for publishing a ring index after the entries it covers). {@code gpa} should be
+     * 2-aligned.
+     */
+    public void writeU16Release(long gpa, int value) {
+        check(gpa, 2);
+        VarHandle.releaseFence();
+        ram.putShort(gpa, (short) value);
+    }
+
+    /**
+     * A full fence: the stores before it are visible to every CPU before any load after it reads. Needed
+     * between "publish my index" and "read the other side's flag" (docs/guest-abi.md, "Notifications");
+     * acquire and release alone allow that store to pass that load.
+     */
+    public static void fullFence() {
+        VarHandle.fullFence();
+    }
+
+    /**
+     * A direct, little-endian buffer over guest RAM [gpa, gpa + length), no copy: bytes the guest writes
+     * appear in it and bytes put into it appear in the guest. Bounds-checked like every access; at most
+     * {@link Integer#MAX_VALUE} bytes. The buffer itself knows nothing of {@link #close()}: a view must not be
+     * used after guest RAM is closed (the address would be unmapped or reused), so only threads that end
+     * before RAM is released (the vCPUs, a device's event thread) may hold one.
+     */
+    public ByteBuffer view(long gpa, long length) {
+        check(gpa, length);
+        if (length > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a view of guest RAM is at most 2 GiB - 1 bytes, not " + length);
+        }
+        return MemoryIO.getInstance().newDirectByteBuffer(address + gpa, (int) length).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     public void writeU8(long gpa, int value) {
         check(gpa, 1);
         ram.putByte(gpa, (byte) value);
@@ -196,6 +257,10 @@ public final class GuestMemory implements AutoCloseable {
         if (dst.hasArray()) {
             ram.get(gpa, dst.array(), dst.arrayOffset() + dst.position(), length);
             dst.position(dst.position() + length);
+        } else if (dst.isDirect() && !dst.isReadOnly()) {
+            MemoryIO io = MemoryIO.getInstance();
+            io.copyMemory(address + gpa, io.getDirectBufferAddress(dst) + dst.position(), length);
+            dst.position(dst.position() + length);
         } else {
             for (int i = 0; i < length; i++) {
                 dst.put(ram.getByte(gpa + i));
@@ -209,6 +274,10 @@ public final class GuestMemory implements AutoCloseable {
         check(gpa, length);
         if (src.hasArray()) {
             ram.put(gpa, src.array(), src.arrayOffset() + src.position(), length);
+            src.position(src.position() + length);
+        } else if (src.isDirect()) {
+            MemoryIO io = MemoryIO.getInstance();
+            io.copyMemory(io.getDirectBufferAddress(src) + src.position(), address + gpa, length);
             src.position(src.position() + length);
         } else {
             for (int i = 0; i < length; i++) {

@@ -232,7 +232,7 @@ class EnclaveLifecycleTest {
         CliRun stop = cli("stop");
         assertEquals(0, stop.status(), stop.toString());
         assertTrue(stop.out().contains("stopped before it was ready"), stop.out());
-        assertTrue(start.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(start.waitFor(5, TimeUnit.MINUTES), "start still running (this bounds a hang only)");
         assertEquals(8, start.exitValue(), Files.readString(dir.resolve("start.err")));
         assertTrue(Files.readString(dir.resolve("start.err")).contains("stop was requested"),
                 Files.readString(dir.resolve("start.err")));
@@ -438,7 +438,7 @@ class EnclaveLifecycleTest {
         }
         List<Integer> codes = new ArrayList<>();
         for (Process p : starts) {
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertTrue(p.waitFor(5, TimeUnit.MINUTES), "a start still running (this bounds a hang only)");
             codes.add(p.exitValue());
         }
         codes.sort(null);

@@ -109,4 +109,18 @@ class GuestLogTest {
         assertEquals("5 more guest messages suppressed", messages.get(GuestLog.BURST));
         assertEquals("vCPU 0 wrote unknown status 999 (ignored)", messages.get(GuestLog.BURST + 1));
     }
+    @Test
+    void deviceLinesNameTheDeviceAndTheReason() {
+        logger.setLevel(Level.INFO);
+        try (GuestLog log = new GuestLog()) {
+            log.deviceError("virtio-vsock", "queue 1: chain 3 is INDIRECT");
+            log.deviceAccess("virtio-vsock", 2, 0x70, 2, true, 0xF, "only 32-bit accesses, dropped");
+            log.deviceAccess("virtio-vsock", 0, 0x0, 1, false, 0, "only 32-bit accesses, reads all ones");
+            assertEquals(3, log.total());
+        }
+        assertEquals(List.of("virtio-vsock needs a reset by the guest's driver: queue 1: chain 3 is INDIRECT",
+                "vCPU 2: 2-byte write of 0xf to virtio-vsock register 0x70: only 32-bit accesses, dropped",
+                "vCPU 0: 1-byte read of virtio-vsock register 0x0: only 32-bit accesses, reads all ones"),
+                lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList());
+    }
 }

@@ -117,6 +117,57 @@ class GuestMemoryTest {
         }
     }
 
+    @Test
+    void aViewSeesGuestMemoryBothWaysWithoutACopy() {
+        try (GuestMemory m = GuestMemory.create(SIZE, MemoryBacking.ORDINARY)) {
+            ByteBuffer view = m.view(0x3000, 16);
+            assertTrue(view.isDirect());
+            assertEquals(java.nio.ByteOrder.LITTLE_ENDIAN, view.order());
+            assertEquals(16, view.capacity());
+            m.writeU32(0x3004, 0xCAFEBABEL);
+            assertEquals(0xCAFEBABE, view.getInt(4), "a guest write shows in the view");
+            view.putShort(14, (short) 0x1234);
+            assertEquals(0x1234, m.readU16(0x300E), "a view write shows in guest memory");
+            ByteBuffer last = m.view(SIZE - 3, 3);
+            last.put(2, (byte) 0x7F);
+            assertEquals(0x7F, m.readU8(SIZE - 1));
+            assertEquals(0, m.view(SIZE, 0).capacity());
+            ByteBuffer copy = ByteBuffer.allocateDirect(2);
+            m.read(0x300E, copy);
+            assertEquals(0x1234, copy.flip().order(java.nio.ByteOrder.LITTLE_ENDIAN).getShort() & 0xffff);
+        }
+    }
+
+    @Test
+    void viewsAreBoundsChecked() {
+        try (GuestMemory m = GuestMemory.create(SIZE, MemoryBacking.ORDINARY)) {
+            assertThrows(GuestAddressException.class, () -> m.view(-1, 1));
+            assertThrows(GuestAddressException.class, () -> m.view(0, -1));
+            assertThrows(GuestAddressException.class, () -> m.view(SIZE, 1));
+            assertThrows(GuestAddressException.class, () -> m.view(SIZE - 15, 16));
+            assertThrows(GuestAddressException.class, () -> m.view(16, Long.MAX_VALUE));
+            assertThrows(GuestAddressException.class, () -> m.view(Long.MAX_VALUE, 2));
+            assertThrows(GuestAddressException.class, () -> m.view(-16, 32), "wraps around 2^64");
+            assertThrows(GuestAddressException.class, () -> m.view(Long.MIN_VALUE, 0));
+            assertThrows(GuestAddressException.class, () -> m.readU16Acquire(SIZE - 1));
+            assertThrows(GuestAddressException.class, () -> m.readU16Acquire(-2));
+            assertThrows(GuestAddressException.class, () -> m.writeU16Release(SIZE, 0));
+        }
+        GuestMemory closed = GuestMemory.create(SIZE, MemoryBacking.ORDINARY);
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> closed.view(0, 1));
+    }
+
+    @Test
+    void ringIndexAccessesReadWhatWasWritten() {
+        try (GuestMemory m = GuestMemory.create(SIZE, MemoryBacking.ORDINARY)) {
+            m.writeU16Release(0x10, 0xFFFE);
+            assertEquals(0xFFFE, m.readU16(0x10));
+            assertEquals(0xFFFE, m.readU16Acquire(0x10));
+            GuestMemory.fullFence();
+        }
+    }
+
     /**
      * With no 2 MiB hugepages reserved, a hugetlb-backed guest RAM must fail to map (and say so with E410):
      * proof that the backing really asks for hugetlbfs pages. Skipped when hugepages are free, because

@@ -4,7 +4,8 @@ package org.enclaveruntime.devices.virtio;
  * A virtio device behind the {@link VirtioMmio} transport (docs/guest-abi.md, "virtio-vsock"). The transport
  * owns the registers, feature negotiation and queue set-up; the device owns what travels in the queues.
  * Calls come on the vCPU thread that wrote the register, so an implementation whose queues are served by
- * another thread must hand over safely.
+ * another thread must hand over safely. {@link #activate} and {@link #reset} are called under the transport's
+ * lock, which {@link VirtioMmio#needsReset} also takes: they must not wait for the device's thread.
  */
 public interface VirtioDevice {
     /** The virtio device ID (19 for vsock). */
@@ -27,9 +28,19 @@ public interface VirtioDevice {
      */
     void activate(Virtqueue[] queues, long features);
 
-    /** The driver reset the device (Status 0), or the device entered DEVICE_NEEDS_RESET: stop using the queues. */
+    /**
+     * The driver reset the device (Status 0), or the device entered DEVICE_NEEDS_RESET: stop using the queues.
+     * Also called when nothing was activated (a driver resets first); must then do nothing.
+     */
     void reset();
 
     /** A QueueNotify that arrived as a register write (an MMIO exit) rather than through the ioeventfd. */
     void queueNotified(int queue);
+
+    /**
+     * The transport this device sits behind, given once by its constructor: where the device reports a bad
+     * chain ({@link VirtioMmio#needsReset}). The default ignores it.
+     */
+    default void attach(VirtioMmio transport) {
+    }
 }
