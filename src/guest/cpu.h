@@ -41,6 +41,24 @@ static inline void spin_lock(struct spinlock *l)
         cpu_relax();
 }
 
+/*
+ * Takes the lock only if no one holds it or waits for it: the ticket taken is the one being served.
+ * Returns nonzero if the lock is now held.
+ */
+static inline int spin_trylock(struct spinlock *l)
+{
+    uint32_t serving = __atomic_load_n(&l->serving, __ATOMIC_ACQUIRE);
+    uint32_t expected = serving;
+    return __atomic_compare_exchange_n(&l->next, &expected, serving + 1, 0, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
+
+/* A full fence: orders an earlier store before a later load (the notification handshakes need it). */
+static inline void cpu_mfence(void)
+{
+    __asm__ volatile("mfence" ::: "memory");
+}
+
 static inline void spin_unlock(struct spinlock *l)
 {
     __atomic_store_n(&l->serving, __atomic_load_n(&l->serving, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);

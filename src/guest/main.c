@@ -1,4 +1,8 @@
-/* The demo enclave runtime: boots every vCPU, reports READY, serves until asked to shut down. */
+/*
+ * The demo enclave runtime: boots every vCPU, brings up the vsock device with the echo service on port
+ * 5000, reports READY (the vsock ready handshake, or the STATUS port without a device), serves until
+ * asked to shut down.
+ */
 #include "runtime.h"
 #include "services.h"
 

@@ -9,6 +9,30 @@
 
 #include "abi.h"
 
+#ifdef ENCLAVE_HOST_CHECK
+/* Host-side checks (check/vsock-sim.c): port accesses go to the simulation. */
+void host_check_out(uint16_t port, uint32_t v, int width);
+uint32_t host_check_in(uint16_t port, int width);
+static inline void outb(uint16_t port, uint8_t v)
+{
+    host_check_out(port, v, 1);
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+    return (uint8_t)host_check_in(port, 1);
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+    host_check_out(port, v, 4);
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+    return host_check_in(port, 4);
+}
+#else
 static inline void outb(uint16_t port, uint8_t v)
 {
     __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
@@ -32,6 +56,7 @@ static inline uint32_t inl(uint16_t port)
     __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
     return v;
 }
+#endif
 
 /* Boot vCPU only, once every vCPU is online. */
 static inline void port_status_ready(void)

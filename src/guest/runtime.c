@@ -1,5 +1,6 @@
 #include "runtime.h"
 
+#include "alloc.h"
 #include "console.h"
 #include "cpu.h"
 #include "panic.h"
@@ -66,6 +67,7 @@ void runtime_start(uint32_t vcpu, const struct boot_info *bi)
     check_boot_info(vcpu, bi);
     if (vcpu == BOOT_VCPU) {
         boot_info_seen = bi;
+        page_alloc_init(bi);
         console_printf("enclave runtime %s: %u vCPU%s, %lu MiB RAM, cid %u%s\n", RUNTIME_VERSION,
                        bi->vcpu_count, bi->vcpu_count == 1 ? "" : "s", bi->ram_size >> 20, bi->cid,
                        bi->flags & ABI_BOOT_FLAG_DEBUG ? ", debug" : "");
@@ -79,15 +81,11 @@ void runtime_start(uint32_t vcpu, const struct boot_info *bi)
         wait_all_online(bi->vcpu_count);
 }
 
-void runtime_ready(void)
-{
-    port_status_ready();
-}
-
-void runtime_serve(uint32_t vcpu)
+/* Polls services until done() says so (never, if done is NULL); honours shutdown; WAITs when idle. */
+static void serve_until(uint32_t vcpu, int (*done)(void))
 {
     unsigned polls = 0;
-    for (;;) {
+    while (!done || !done()) {
         if (control_shutdown_requested()) {
             /* Only the boot vCPU ends the enclave; the others wait here to be torn down with it. */
             if (vcpu == BOOT_VCPU) {
@@ -105,6 +103,23 @@ void runtime_serve(uint32_t vcpu)
             continue;
         }
         polls = 0;
-        port_wait();   /* the VMM returns at once if shutdown is already requested: no lost wake-up */
+        port_wait();   /* the VMM returns at once if shutdown is requested or device work is pending */
     }
+}
+
+void runtime_ready(void)
+{
+    if (!services_vsock_up()) {
+        port_status_ready();
+        return;
+    }
+    /* With vsock, READY is the VMM's answer to the handshake; the STATUS port stays silent. */
+    services_start_handshake();
+    serve_until(BOOT_VCPU, services_handshake_done);
+}
+
+void runtime_serve(uint32_t vcpu)
+{
+    serve_until(vcpu, NULL);
+    cpu_spin_forever();
 }

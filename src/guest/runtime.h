@@ -25,7 +25,11 @@ __attribute__((noreturn)) void enclave_main(uint32_t vcpu, const struct boot_inf
  */
 void runtime_start(uint32_t vcpu, const struct boot_info *boot_info);
 
-/* Boot vCPU: tells the VMM the enclave is READY. */
+/*
+ * Boot vCPU: tells the VMM the enclave is READY. With a vsock device brought up by services_init(), that is
+ * the ready handshake over vsock (returns once the host answered; services are served meanwhile);
+ * without one, the STATUS port.
+ */
 void runtime_ready(void);
 
 /*
