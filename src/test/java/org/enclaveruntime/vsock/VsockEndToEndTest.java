@@ -22,7 +22,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +34,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.enclaveruntime.vsock.HybridVsockClient.readFully;
 import static org.enclaveruntime.vsock.HybridVsockClient.writeFully;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -93,41 +91,60 @@ class VsockEndToEndTest {
         return ch.get();
     }
 
-    /** Sends {@code bytes} of seeded random data through the echo service and checks what comes back. */
+    private static final int BLOCK = 256 << 10;
+
+    /**
+     * Sends {@code bytes} of seeded random data through the echo service and checks what comes back byte by
+     * byte against the same stream generated again, so a failure names the first offset that differs.
+     */
     private static void echo(SocketChannel ch, long bytes, long seed) throws Exception {
         ExecutorService writer = Executors.newSingleThreadExecutor();
         try {
-            Future<byte[]> sent = writer.submit(() -> {
-                MessageDigest d = MessageDigest.getInstance("SHA-256");
+            Future<?> sent = writer.submit(() -> {
                 Random r = new Random(seed);
-                ByteBuffer chunk = ByteBuffer.allocateDirect(256 << 10);
-                byte[] data = new byte[chunk.capacity()];
+                ByteBuffer chunk = ByteBuffer.allocateDirect(BLOCK);
+                byte[] data = new byte[BLOCK];
                 for (long left = bytes; left > 0; ) {
-                    int n = (int) Math.min(left, data.length);
+                    int n = (int) Math.min(left, BLOCK);
                     r.nextBytes(data);
-                    d.update(data, 0, n);
                     chunk.clear();
                     chunk.put(data, 0, n).flip();
                     writeFully(ch, chunk);
                     left -= n;
                 }
-                return d.digest();
+                return null;
             });
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            ByteBuffer in = ByteBuffer.allocateDirect(256 << 10);
-            byte[] data = new byte[in.capacity()];
-            for (long left = bytes; left > 0; ) {
-                in.clear().limit((int) Math.min(left, in.capacity()));
-                int n = ch.read(in);
-                assertTrue(n > 0, "the echo ended after " + (bytes - left) + " of " + bytes + " bytes");
-                in.flip().get(data, 0, n);
-                d.update(data, 0, n);
-                left -= n;
+            Random expected = new Random(seed);
+            byte[] want = new byte[BLOCK];
+            ByteBuffer in = ByteBuffer.allocateDirect(BLOCK);
+            for (long block = 0; block * BLOCK < bytes; block++) {
+                expected.nextBytes(want);
+                int n = (int) Math.min(bytes - block * BLOCK, BLOCK);
+                in.clear().limit(n);
+                assertTrue(readFully(ch, in), "the echo ended within bytes " + block * BLOCK + ".." + (block * BLOCK + n)
+                        + " of " + bytes);
+                for (int i = 0; i < n; i++) {
+                    if (in.get(i) != want[i]) {
+                        throw new AssertionError("echoed byte " + (block * BLOCK + i) + " of " + bytes + " differs: sent "
+                                + want[i] + ", got " + in.get(i) + (i + 8 <= n ? "; next bytes sent " + slice(want, i)
+                                + " got " + slice(in, i) : ""));
+                    }
+                }
             }
-            assertArrayEquals(sent.get(5, TimeUnit.MINUTES), d.digest(), "what came back is what was sent");
+            sent.get(5, TimeUnit.MINUTES);
         } finally {
             writer.shutdownNow();
         }
+    }
+
+    private static String slice(byte[] b, int at) {
+        return java.util.Arrays.toString(java.util.Arrays.copyOfRange(b, at, at + 8));
+    }
+
+    private static String slice(ByteBuffer b, int at) {
+        byte[] out = new byte[8];
+        b.get(at, out);
+        return java.util.Arrays.toString(out);
     }
 
     @Test
