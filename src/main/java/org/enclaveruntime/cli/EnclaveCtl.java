@@ -6,6 +6,7 @@ import picocli.CommandLine.Mixin;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The enclavectl command. This class and {@link Wiring} are where the program is assembled: the
@@ -57,6 +58,12 @@ public final class EnclaveCtl implements Runnable {
 
     /** Runs one command line and returns the exit status; tests call this instead of main. */
     public static int run(String... args) {
+        OptionalInt shortcut = StatusShortcut.run(args);
+        return shortcut.isPresent() ? shortcut.getAsInt() : runWithPicocli(args);
+    }
+
+    /** {@link #run} without {@link StatusShortcut}: every command line through picocli. */
+    static int runWithPicocli(String... args) {
         CommandLine cli = new CommandLine(new EnclaveCtl());
         Optional<Class<?>> only = commandNamed(firstCommandWord(args));
         if (only.isPresent()) {

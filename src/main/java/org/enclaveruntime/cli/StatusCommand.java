@@ -9,6 +9,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -30,8 +31,13 @@ final class StatusCommand implements Runnable {
 
     @Override
     public void run() {
-        EnclaveStatus status = new StatusReader(Wiring.forCommand(parent.global).runDirectory()).read();
-        output.printRendered(spec.commandLine().getOut(), () -> StateJson.toJson(status), () -> render(status));
+        print(spec.commandLine().getOut(), parent.global, output);
+    }
+
+    /** What status prints, for picocli's command and for {@link StatusShortcut}, which runs without it. */
+    static void print(PrintWriter out, GlobalOptions global, OutputOptions output) {
+        EnclaveStatus status = new StatusReader(Wiring.forCommand(global).runDirectory()).read();
+        output.printRendered(out, () -> StateJson.toJson(status), () -> render(status));
     }
 
     static String render(EnclaveStatus s) {
