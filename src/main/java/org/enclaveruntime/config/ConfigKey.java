@@ -1,5 +1,6 @@
 package org.enclaveruntime.config;
 
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -35,5 +36,21 @@ public record ConfigKey<T>(String section, String name, ValueType<T> type, Optio
     @Override
     public String toString() {
         return qualifiedName();
+    }
+
+    // equals and hashCode are written out: the record's generated ones are linked through method handles
+    // (java.lang.runtime.ObjectMethods) when first called, and every command hashes keys while it loads the
+    // configuration: that linking was ~20 ms of `status` (docs/performance.md). Same equality as the
+    // record's; the hash uses section and name only, which equal keys share.
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof ConfigKey<?> k && Objects.equals(section, k.section) && Objects.equals(name, k.name)
+                && Objects.equals(type, k.type) && Objects.equals(defaultText, k.defaultText)
+                && Objects.equals(doc, k.doc);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Objects.hashCode(section) + Objects.hashCode(name);
     }
 }
