@@ -94,18 +94,25 @@ public final class StartupBench {
                 });
             }
             long[][] times = new long[probes.size()][runs + 1];
+            long[][] cpu = new long[probes.size()][runs + 1];
             for (int round = 0; round <= runs; round++) {
                 for (int i = 0; i < probes.size(); i++) {
+                    long before = childrenCpuNanos();
                     times[i][round] = probe(probes.get(i));
+                    cpu[i][round] = childrenCpuNanos() - before;
                 }
             }
             double base = 0;
+            double cpuBase = 0;
             for (int i = 0; i < probes.size(); i++) {
                 long[] t = drop(times[i]);
+                long[] c = drop(cpu[i]);
                 if (probes.get(i).name().endsWith("java -version")) {
                     base = median(sorted(t));
+                    cpuBase = median(sorted(c));
                 }
                 report(probes.get(i).name(), t, base);
+                report("  CPU time (user+sys)", c, cpuBase);
             }
         }
 
@@ -174,6 +181,22 @@ public final class StartupBench {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * User and system time of this process's waited-for children (/proc/self/stat, in clock ticks of 10 ms):
+     * on a machine others load, CPU time varies far less than wall time, which includes waiting for a core.
+     */
+    private static long childrenCpuNanos() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // After the command name: state is field 3; cutime and cstime are fields 16 and 17.
+            long ticks = Long.parseLong(f[16 - 3]) + Long.parseLong(f[17 - 3]);
+            return ticks * 10_000_000L;
+        } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
