@@ -11,6 +11,9 @@ import picocli.CommandLine.Model.CommandSpec;
         subcommands = {ModuleSignCommand.class, ModuleDescribeCommand.class, ModuleVerifyCommand.class,
                 CommandLine.HelpCommand.class})
 final class ModuleCommand implements Runnable {
+    @CommandLine.ParentCommand
+    EnclaveCtl root;
+
     @Spec
     CommandSpec spec;
 

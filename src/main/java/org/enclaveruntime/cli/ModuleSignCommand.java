@@ -3,7 +3,9 @@ package org.enclaveruntime.cli;
 import org.enclaveruntime.module.EnclaveConfig;
 import org.enclaveruntime.module.ModuleKeys;
 import org.enclaveruntime.module.ModuleSigner;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -16,7 +18,10 @@ import java.nio.file.Path;
 @Command(name = "sign", mixinStandardHelpOptions = true,
         description = {"Measure a module and write it with its signature structure appended to --out FILE "
                 + "(replaced atomically). The unsigned module stays as it is. A signed input is signed again "
-                + "from its unsigned part."},
+                + "from its unsigned part.",
+                "--config Enclave.config.xml (required) is SGX's enclave configuration: ProdID, ISVSVN, StackMaxSize, "
+                        + "HeapMaxSize, TCSNum, DisableDebug. Module commands read no enclave.conf, so here the "
+                        + "global --config names this file."},
         footer = {"", "Keys (unencrypted PEM):",
                 "  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -pkeyopt rsa_keygen_pubexp:3 -out key.pem",
                 "  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out key.pem"})
@@ -25,9 +30,9 @@ final class ModuleSignCommand implements Runnable {
             description = "Private key, PEM: RSA-3072 (PKCS#8 or PKCS#1, exponent 3 allowed) or EC P-384 (PKCS#8 or SEC1).")
     Path key;
 
-    @Option(names = "--config", required = true, paramLabel = "Enclave.config.xml",
-            description = "SGX enclave configuration: ProdID, ISVSVN, StackMaxSize, HeapMaxSize, TCSNum, DisableDebug.")
-    Path config;
+    /** --config is the global option (inherited); module commands read no enclave.conf, so here it names the XML. */
+    @ParentCommand
+    ModuleCommand parent;
 
     @Parameters(paramLabel = "MODULE", description = "The unsigned module (ELF shared object).")
     Path module;
@@ -43,6 +48,11 @@ final class ModuleSignCommand implements Runnable {
 
     @Override
     public void run() {
+        Path config = parent.root.global.config();
+        if (config == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "Missing required option: '--config=Enclave.config.xml'");
+        }
         EnclaveConfig settings = EnclaveConfig.read(config);
         ModuleSigner signer = new ModuleSigner(ModuleKeys.readSigningKey(key), settings);
         ModuleDescription d = ModuleDescription.of(signer.signTo(module, out));
