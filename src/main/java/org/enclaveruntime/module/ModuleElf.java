@@ -488,6 +488,10 @@ public final class ModuleElf {
                                 + sym + " (must be 0)");
                     }
                 } else if (type == R_X86_64_GLOB_DAT || type == R_X86_64_JUMP_SLOT) {
+                    if (addend != 0) {
+                        throw bad(ModuleErrors.BAD_DYNAMIC, "has " + where + ", " + relocationName(type)
+                                + " with addend " + addend + " (must be 0: the loader writes the symbol's address)");
+                    }
                     Symbol resolved = symbol(dyn, sym, where);
                     symbol = resolved.name();
                     isImport = resolved.undefined();

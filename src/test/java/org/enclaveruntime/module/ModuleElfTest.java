@@ -129,6 +129,14 @@ class ModuleElfTest {
     }
 
     @Test
+    void symbolRelocationsCarryNoAddend() {
+        int globDat = TestModule.rela(module, 2); // .rela.dyn: two RELATIVE, then GLOB_DAT
+        assertEquals(ModuleElf.R_X86_64_GLOB_DAT, TestModule.le(module).getInt(globDat + 8));
+        TestModule.le(module).putLong(globDat + 16, 8);
+        refused(ModuleErrors.BAD_DYNAMIC, "addend 8");
+    }
+
+    @Test
     void overlappingSegments() {
         ByteBuffer b = TestModule.le(module);
         int first = TestModule.phdr(module, TestModule.header(module, TestModule.PT_LOAD, 0));
