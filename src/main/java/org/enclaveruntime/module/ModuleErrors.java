@@ -34,7 +34,8 @@ public final class ModuleErrors {
             "module dynamic section is invalid",
             "Rebuild the module with gcc -fPIC -shared -nostdlib; do not link it against other libraries.",
             "The module needs one PT_DYNAMIC inside a loaded segment, ending with DT_NULL, whose relocation, "
-                    + "symbol and string tables lie inside loaded segments with the standard entry sizes. A module "
+                    + "symbol and string tables lie inside loaded segments with the standard entry sizes, and whose "
+                    + "GLOB_DAT and JUMP_SLOT relocations name a symbol and carry no addend. A module "
                     + "imports only from the runtime, so DT_NEEDED is refused, and x86-64 uses RELA, so DT_REL "
                     + "and DT_RELR are refused.");
 
