@@ -53,6 +53,7 @@ public final class EnclaveCtl implements Runnable {
             ConfigCommand.class,
             DoctorCommand.class,
             ImageCommand.class,
+            ModuleCommand.class,
             CdsTrainingCommand.class,
             CommandLine.HelpCommand.class);
 
