@@ -57,6 +57,8 @@ final class EchoStressGuest implements Runnable {
     private final Random random;
     private final long streamSeed;
     private final int bufAlloc;
+    /** Small rx buffers and packets only: enough packets that the 16-bit ring indexes wrap within a round. */
+    private final boolean tiny;
     private final AtomicBoolean workPending = new AtomicBoolean();
     private final AtomicBoolean stop = new AtomicBoolean();
     private volatile Thread thread;
@@ -96,7 +98,8 @@ final class EchoStressGuest implements Runnable {
     volatile long lostWakeups;
     volatile long zeroCreditStalls;
 
-    EchoStressGuest(GuestMemory memory, int notifyFd, long seed, long streamSeed) {
+    EchoStressGuest(GuestMemory memory, int notifyFd, long seed, long streamSeed, boolean tiny) {
+        this.tiny = tiny;
         this.memory = memory;
         this.notifyFd = notifyFd;
         this.random = new Random(seed);
@@ -251,7 +254,7 @@ final class EchoStressGuest implements Runnable {
 
     /** An rx buffer of random size (tiny ones often: one payload byte is the least the device takes). */
     private void postRx(int slot) {
-        int len = switch (random.nextInt(4)) {
+        int len = switch (tiny ? 0 : random.nextInt(4)) {
             case 0 -> HDR + 1 + random.nextInt(200);
             case 1 -> HDR + 1 + random.nextInt(SLOT - HDR - 64);
             default -> 64 * 1024;
@@ -467,7 +470,7 @@ final class EchoStressGuest implements Runnable {
             if (random.nextInt(16) == 0) {
                 break; // a reader that lets the buffer fill: the device meets our credit limit
             }
-            int max = (int) Math.min(Math.min(held, credit), 64 * 1024 - HDR);
+            int max = (int) Math.min(Math.min(held, credit), tiny ? 256 : 64 * 1024 - HDR);
             int n = random.nextInt(3) == 0 ? 1 + random.nextInt(max) : max;
             int slot = freeTxSlots.poll();
             long addr = TX_DATA + (long) slot * SLOT;
@@ -546,7 +549,7 @@ final class EchoStressGuest implements Runnable {
     }
 
     String stats() {
-        return "guest buf_alloc " + bufAlloc + ", " + bytesIn + " bytes in / " + bytesOut + " out, " + packetsIn
+        return "guest buf_alloc " + bufAlloc + (tiny ? ", tiny packets, " : ", ") + bytesIn + " bytes in / " + bytesOut + " out, " + packetsIn
                 + " packets in / " + packetsOut + " out, " + kicks + " kicks, " + waits + " waits, " + zeroCreditStalls
                 + " zero-credit stalls, " + lostWakeups + " lost wake-ups";
     }

@@ -42,8 +42,14 @@ class VsockEchoStressTest {
     @Test
     void randomEchoesComeBackIntact() throws Exception {
         for (long seed = 1; seed <= 4; seed++) {
-            round(seed, 3L << 20);
+            round(seed, 3L << 20, false);
         }
+    }
+
+    /** Over 65536 packets each way: the free-running 16-bit avail and used indexes wrap mid-stream. */
+    @Test
+    void ringIndexesWrapMidStream() throws Exception {
+        round(5, 16L << 20, true);
     }
 
     @Test
@@ -57,14 +63,14 @@ class VsockEchoStressTest {
         long total = 0;
         int rounds = 0;
         for (long seed = Long.getLong("vsock.stress.seed", 1); System.nanoTime() < until; seed++) {
-            total += round(seed, bytes);
+            total += round(seed, seed % 5 == 0 ? bytes / 4 : bytes, seed % 5 == 0);
             rounds++;
         }
         System.out.println("vsock stress: " + rounds + " rounds, " + (total >> 20) + " MiB echoed intact");
     }
 
     /** One connection, {@code bytes} each way; returns the bytes echoed. */
-    private long round(long seed, long bytes) throws Exception {
+    private long round(long seed, long bytes, boolean tiny) throws Exception {
         Path socket = dir.resolve("s" + seed + ".sock");
         Random r = new Random(seed);
         int[] hostBuffers = {VsockSettings.BUF_ALLOC, 65536, 20000};
@@ -75,7 +81,7 @@ class VsockEchoStressTest {
         int notifyFd = LibC.INSTANCE.eventfd(0, Native.EFD_NONBLOCK | Native.EFD_CLOEXEC);
         GuestLog guestLog = new GuestLog();
         EchoStressGuest[] guestRef = new EchoStressGuest[1];
-        EchoStressGuest guest = new EchoStressGuest(memory, notifyFd, r.nextLong(), streamSeed);
+        EchoStressGuest guest = new EchoStressGuest(memory, notifyFd, r.nextLong(), streamSeed, tiny);
         guestRef[0] = guest;
         VsockSettings settings = new VsockSettings(socket, null, hostBufAlloc, 16, Duration.ofSeconds(5),
                 Duration.ofSeconds(2));
@@ -115,6 +121,10 @@ class VsockEchoStressTest {
             assertEquals(bytes, echoed, what);
             assertEquals(bytes, guest.bytesIn, what + ": bytes the guest received");
             assertEquals(0, guest.lostWakeups, what + ": lost wake-ups; " + guest.stats());
+            if (tiny) {
+                assertTrue(guest.packetsIn > 65536 && guest.packetsOut > 65536, what + ": the indexes did not wrap; "
+                        + guest.stats());
+            }
             assertTrue(device.maxHostBuffered() <= hostBufAlloc, what + ": host buffer above the credit");
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf("vsock stress %s: %d MiB echoed intact in %.1f s; %s; host buffer peak %d%n", what,
