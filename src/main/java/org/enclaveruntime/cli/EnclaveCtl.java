@@ -52,6 +52,7 @@ public final class EnclaveCtl implements Runnable {
             ConfigCommand.class,
             DoctorCommand.class,
             ImageCommand.class,
+            ModuleCommand.class,
             CdsTrainingCommand.class,
             CommandLine.HelpCommand.class);
 

@@ -11,6 +11,7 @@ import org.enclaveruntime.service.LifecycleErrors;
 import org.enclaveruntime.vmm.VmmErrors;
 import org.enclaveruntime.image.ImageErrors;
 import org.enclaveruntime.vsock.VsockErrors;
+import org.enclaveruntime.module.ModuleErrors;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -38,6 +39,7 @@ public final class ErrorCatalog {
         codes.addAll(LifecycleErrors.ALL);
         codes.addAll(ImageErrors.ALL);
         codes.addAll(VsockErrors.ALL);
+        codes.addAll(ModuleErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }

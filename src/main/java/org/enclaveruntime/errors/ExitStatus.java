@@ -12,7 +12,7 @@ public enum ExitStatus {
     CONFLICT(4, "the request conflicts with the current state (already running, not running, lock held)"),
     RESOURCES(5, "the platform cannot provide what was asked (CPUs, memory, hugepages, permissions)"),
     KVM(6, "KVM is missing, not permitted, or refused an operation"),
-    IMAGE(7, "the enclave image is missing, damaged, or not trusted"),
+    IMAGE(7, "the enclave image or an enclave module is missing, damaged, or not trusted"),
     ENCLAVE(8, "the enclave failed: crashed, panicked, or did not become ready in time"),
     INTERNAL(70, "an internal error (a bug): run again with -v and report the output");
 

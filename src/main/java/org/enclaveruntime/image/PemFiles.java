@@ -2,6 +2,7 @@ package org.enclaveruntime.image;
 
 import org.enclaveruntime.errors.IoReason;
 import org.enclaveruntime.errors.EnclaveException;
+import org.enclaveruntime.errors.ErrorCode;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -95,32 +96,37 @@ public final class PemFiles {
      * The curve must be P-384: the SEC1 key's [0] parameters, when present, must name it.
      */
     static byte[] sec1ToPkcs8(Path file, byte[] sec1) {
-        checkSec1Curve(file, sec1);
+        return sec1ToPkcs8(file, sec1, ImageErrors.BAD_KEY);
+    }
+
+    /** As {@link #sec1ToPkcs8(Path, byte[])}, failing with {@code code}: modules read keys with their own codes. */
+    public static byte[] sec1ToPkcs8(Path file, byte[] sec1, ErrorCode code) {
+        checkSec1Curve(file, sec1, code);
         byte[] algorithm = tlv(0x30, concat(OID_EC_PUBLIC_KEY, OID_SECP384R1));
         byte[] version = {0x02, 0x01, 0x00};
         return tlv(0x30, concat(version, algorithm, tlv(0x04, sec1)));
     }
 
-    private static void checkSec1Curve(Path file, byte[] sec1) {
+    private static void checkSec1Curve(Path file, byte[] sec1, ErrorCode code) {
         // ECPrivateKey ::= SEQUENCE { version INTEGER 1, privateKey OCTET STRING, [0] OID OPTIONAL, [1] BIT STRING OPTIONAL }
         int[] at = {0};
-        int seqEnd = enter(file, sec1, at, 0x30, sec1.length);
-        skip(file, sec1, at, 0x02, seqEnd);
-        skip(file, sec1, at, 0x04, seqEnd);
+        int seqEnd = enter(file, sec1, at, 0x30, sec1.length, code);
+        skip(file, sec1, at, 0x02, seqEnd, code);
+        skip(file, sec1, at, 0x04, seqEnd, code);
         if (at[0] < seqEnd && (sec1[at[0]] & 0xff) == 0xa0) {
-            int paramsEnd = enter(file, sec1, at, 0xa0, seqEnd);
+            int paramsEnd = enter(file, sec1, at, 0xa0, seqEnd, code);
             byte[] oid = Arrays.copyOfRange(sec1, at[0], paramsEnd);
             if (!Arrays.equals(oid, OID_SECP384R1)) {
-                throw bad(file + ": the EC key is not on curve P-384 (secp384r1); create one with "
+                throw bad(code, file + ": the EC key is not on curve P-384 (secp384r1); create one with "
                         + "`openssl ecparam -name secp384r1 -genkey -noout`");
             }
         }
     }
 
     /** Reads a tag and length at at[0], leaves at[0] at the value; returns the value's end. */
-    private static int enter(Path file, byte[] der, int[] at, int tag, int limit) {
+    private static int enter(Path file, byte[] der, int[] at, int tag, int limit, ErrorCode code) {
         if (at[0] + 2 > limit || (der[at[0]] & 0xff) != tag) {
-            throw bad(file + ": the EC PRIVATE KEY block is not SEC1 DER");
+            throw bad(code, file + ": the EC PRIVATE KEY block is not SEC1 DER");
         }
         int p = at[0] + 1;
         int first = der[p++] & 0xff;
@@ -130,7 +136,7 @@ public final class PemFiles {
         } else {
             int n = first & 0x7f;
             if (n == 0 || n > 3 || p + n > limit) {
-                throw bad(file + ": the EC PRIVATE KEY block is not SEC1 DER");
+                throw bad(code, file + ": the EC PRIVATE KEY block is not SEC1 DER");
             }
             length = 0;
             for (int i = 0; i < n; i++) {
@@ -138,14 +144,14 @@ public final class PemFiles {
             }
         }
         if (length > limit - p) {
-            throw bad(file + ": the EC PRIVATE KEY block is not SEC1 DER");
+            throw bad(code, file + ": the EC PRIVATE KEY block is not SEC1 DER");
         }
         at[0] = p;
         return (int) (p + length);
     }
 
-    private static void skip(Path file, byte[] der, int[] at, int tag, int limit) {
-        at[0] = enter(file, der, at, tag, limit);
+    private static void skip(Path file, byte[] der, int[] at, int tag, int limit, ErrorCode code) {
+        at[0] = enter(file, der, at, tag, limit, code);
     }
 
     private static byte[] tlv(int tag, byte[] value) {
@@ -191,6 +197,34 @@ public final class PemFiles {
     }
 
     private static EnclaveException bad(String problem) {
-        return new EnclaveException(ImageErrors.BAD_KEY, problem);
+        return bad(ImageErrors.BAD_KEY, problem);
+    }
+
+    private static EnclaveException bad(ErrorCode code, String problem) {
+        return new EnclaveException(code, problem);
+    }
+
+    /** One PEM block: its label ("PRIVATE KEY", "CERTIFICATE", ...) and its decoded DER. */
+    public record Block(String label, byte[] der) {
+    }
+
+    /** Every PEM block in {@code file}, in file order; unreadable files and bad base64 fail with {@code code}. */
+    public static List<Block> readBlocks(Path file, ErrorCode code) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw bad(code, file + ": cannot read: " + (e instanceof IOException io ? IoReason.of(io) : e.getMessage()));
+        }
+        List<Block> blocks = new ArrayList<>();
+        Matcher m = BLOCK.matcher(text);
+        while (m.find()) {
+            try {
+                blocks.add(new Block(m.group(1), Base64.getMimeDecoder().decode(m.group(2))));
+            } catch (IllegalArgumentException e) {
+                throw bad(code, file + ": the " + m.group(1) + " block is not valid base64");
+            }
+        }
+        return blocks;
     }
 }

@@ -71,5 +71,6 @@ class ErrorCatalogTest {
             org.enclaveruntime.vmm.VmmErrors.class,
             org.enclaveruntime.service.LifecycleErrors.class,
             org.enclaveruntime.image.ImageErrors.class,
-            org.enclaveruntime.vsock.VsockErrors.class);
+            org.enclaveruntime.vsock.VsockErrors.class,
+            org.enclaveruntime.module.ModuleErrors.class);
 }
