@@ -127,7 +127,7 @@ class VsockEndToEndTest {
                     if (in.get(i) != want[i]) {
                         throw new AssertionError("echoed byte " + (block * BLOCK + i) + " of " + bytes + " differs: sent "
                                 + want[i] + ", got " + in.get(i) + (i + 8 <= n ? "; next bytes sent " + slice(want, i)
-                                + " got " + slice(in, i) : ""));
+                                + " got " + slice(in, i) : "") + "; " + compareAgain(in, n, seed, block));
                     }
                 }
             }
@@ -135,6 +135,35 @@ class VsockEndToEndTest {
         } finally {
             writer.shutdownNow();
         }
+    }
+
+    /**
+     * After a mismatch: the same received block compared a second time, by other code (a fresh generator,
+     * Arrays.mismatch), and the extent of the damage. On an emulated host whose JVMs crash in JIT code, a second
+     * comparison that finds nothing means the first one, not the data, was wrong; a damaged run of 4 KiB points
+     * at a page, a few bytes at a copy.
+     */
+    private static String compareAgain(ByteBuffer in, int n, long seed, long block) {
+        byte[] got = new byte[n];
+        in.get(0, got);
+        Random fresh = new Random(seed);
+        byte[] want = new byte[BLOCK];
+        for (long b = 0; b <= block; b++) {
+            fresh.nextBytes(want);
+        }
+        int first = java.util.Arrays.mismatch(got, 0, n, want, 0, n);
+        if (first < 0) {
+            return "compared again: no byte differs, so the first comparison was wrong, not the data";
+        }
+        int count = 0;
+        int last = first;
+        for (int i = first; i < n; i++) {
+            if (got[i] != want[i]) {
+                count++;
+                last = i;
+            }
+        }
+        return "compared again: " + count + " bytes of this block differ, from block offset " + first + " to " + last;
     }
 
     private static String slice(byte[] b, int at) {
