@@ -27,8 +27,8 @@ final class ExitLoopGuest {
         UNCLAIMED_MMIO_READ("488b1c2510800000" + "4881c300f01f00", "8b03"),
         /** A write there. */
         UNCLAIMED_MMIO_WRITE("488b1c2510800000" + "4881c300f01f00", "8903"),
-        /** A byte to COM1's THR without debug: dropped. */
-        SERIAL("baf8030000b041000000", "ee");
+        /** A byte to COM1's THR without debug: dropped (mov $0x3f8,%edx; mov $0x41,%al; three nops). */
+        SERIAL("baf8030000b041909090", "ee");
 
         final String setup;
         final String body;
