@@ -1,12 +1,15 @@
 package org.enclaveruntime.image;
 
+import org.enclaveruntime.testing.OpenSsl;
+
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** Keys and certificates made with the openssl command line, as a user would make them. */
 final class TestKeys {
+    /** Only bounds a hang (key generation takes seconds). */
+    private static final java.time.Duration BOUND = java.time.Duration.ofSeconds(60);
+
     final Path caKey;
     final Path caCert;
     final Path leafKey;
@@ -43,16 +46,7 @@ final class TestKeys {
         openssl("req", "-new", "-x509", "-key", p256Key, "-subj", "/CN=p256", "-days", "30", "-out", p256Cert);
     }
 
-    private static void openssl(Object... args) throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>();
-        command.add("openssl");
-        for (Object a : args) {
-            command.add(a.toString());
-        }
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + output);
-        }
+    static void openssl(Object... args) throws IOException, InterruptedException {
+        OpenSsl.run(BOUND, args);
     }
 }

@@ -1,13 +1,15 @@
 package org.enclaveruntime.module;
 
+import org.enclaveruntime.testing.OpenSsl;
+
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** Module signing keys made with the openssl command line at test time, as a user (or an SGX project) makes them. */
 final class ModuleTestKeys {
+    /** Only bounds a hang (key generation takes seconds). */
+    private static final java.time.Duration BOUND = java.time.Duration.ofSeconds(120);
+
     /** RSA-3072, public exponent 3, PKCS#8 ("BEGIN PRIVATE KEY"). */
     final Path rsa;
     /** RSA-3072, exponent 3, PKCS#1 ("BEGIN RSA PRIVATE KEY"), as `openssl genrsa -3` wrote it for SGX projects. */
@@ -54,15 +56,6 @@ final class ModuleTestKeys {
     }
 
     static void openssl(Object... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add("openssl");
-        for (Object a : args) {
-            command.add(a.toString());
-        }
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + output);
-        }
+        OpenSsl.run(BOUND, args);
     }
 }
