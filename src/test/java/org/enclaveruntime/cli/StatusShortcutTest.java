@@ -8,17 +8,13 @@ import org.enclaveruntime.state.StateRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.ToIntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -88,6 +84,7 @@ class StatusShortcutTest {
             new StateFile(run).write(new StateRecord(EnclaveState.RUNNING, ProcessHandle.current().pid(), 16L,
                     List.of(1), 128L, "4k", "/tmp/image.bin", Map.of("pcr0", "ab".repeat(48)),
                     dir.resolve("vsock.sock").toString(), dir.resolve("console.log").toString(),
+                    // started in the future: the uptime reads 0 s in every run, so two runs print the same
                     Instant.now().plusSeconds(3600).toString(), null, List.of()));
             for (String[] args : variants(config)) {
                 assertSameAsPicocli(args, "RUNNING");
@@ -98,12 +95,12 @@ class StatusShortcutTest {
     @Test
     void aStatusThatFailsIsLeftToPicocliAndPrintsNothingItself() {
         Path missing = dir.resolve("missing.conf");
-        Captured c = capture(StatusShortcutTest::shortcutOrMinusOne, "status", "--config", missing.toString());
+        CliRun c = CliRun.of(StatusShortcutTest::shortcutOrMinusOne, "status", "--config", missing.toString());
         assertEquals(-1, c.status());
         assertEquals("", c.out());
         assertEquals("", c.err());
-        Captured viaRun = capture(EnclaveCtl::run, "status", "--config", missing.toString());
-        Captured viaPicocli = capture(EnclaveCtl::runWithPicocli, "status", "--config", missing.toString());
+        CliRun viaRun = CliRun.of(EnclaveCtl::run, "status", "--config", missing.toString());
+        CliRun viaPicocli = CliRun.of(EnclaveCtl::runWithPicocli, "status", "--config", missing.toString());
         assertEquals(viaPicocli, viaRun);
         assertTrue(viaRun.status() != 0 && viaRun.err().contains(missing.toString()), viaRun.toString());
     }
@@ -122,8 +119,8 @@ class StatusShortcutTest {
     }
 
     private static void assertSameAsPicocli(String[] args, String state) {
-        Captured viaPicocli = capture(EnclaveCtl::runWithPicocli, args);
-        Captured viaShortcut = capture(StatusShortcutTest::shortcutOrMinusOne, args);
+        CliRun viaPicocli = CliRun.of(EnclaveCtl::runWithPicocli, args);
+        CliRun viaShortcut = CliRun.of(StatusShortcutTest::shortcutOrMinusOne, args);
         assertEquals(0, viaShortcut.status(), viaShortcut.toString());
         assertTrue(viaShortcut.out().contains(state), viaShortcut.toString());
         assertEquals(viaPicocli, viaShortcut, String.join(" ", args));
@@ -132,25 +129,5 @@ class StatusShortcutTest {
     private static Path config(Path dir) throws IOException {
         return Files.write(dir.resolve("enclave.conf"), List.of("[enclave]", "cpu_count = 1", "memory = 128M",
                 "[runtime]", "run_dir = " + dir.resolve("run"), "log_dir = " + dir.resolve("log"), "hugepages = off"));
-    }
-
-    /** Exit status and output of one in-process run (the RUNNING record starts in the future: its uptime is 0 s in every run). */
-    private record Captured(int status, String out, String err) {
-    }
-
-    private static synchronized Captured capture(ToIntFunction<String[]> command, String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = command.applyAsInt(args);
-            return new Captured(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
     }
 }
