@@ -25,6 +25,7 @@ struct module_error {
 struct module_segment {
     uint64_t vaddr, mem_size, file_offset, file_size;
     uint32_t flags;                    /* PF_R 4 | PF_W 2 | PF_X 1 */
+    uint32_t index;                    /* its program header's index, as reasons name it */
 };
 
 struct module_elf {
