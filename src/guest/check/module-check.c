@@ -21,17 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../crypto.h"
 #include "../module_elf.h"
-
-/* TEMPORARY until m-crypto brings signature_verify: every signature fails, so E812 parity cases fail too. */
-__attribute__((weak)) int signature_verify(uint32_t key_type, const uint8_t *spki, size_t spki_len,
-                                           const uint8_t digest[SHA384_DIGEST_SIZE], const uint8_t *sig,
-                                           size_t sig_len)
-{
-    (void)key_type, (void)spki, (void)spki_len, (void)digest, (void)sig, (void)sig_len;
-    return CRYPTO_BAD_SIGNATURE;
-}
 
 static void die(const char *what)
 {
