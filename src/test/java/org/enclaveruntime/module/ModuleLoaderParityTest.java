@@ -121,6 +121,56 @@ class ModuleLoaderParityTest {
         }
     }
 
+    /** Rules broken one at a time on purpose, including edges the mutator reaches only by luck. */
+    @Test
+    void handMadeModulesGetTheSameVerdictFromTheEnclaveParser() throws Exception {
+        byte[] module = TestModule.bytes();
+        int dynamic = TestModule.header(module, TestModule.PT_DYNAMIC, 0);
+        int dynamicAt = TestModule.phdr(module, dynamic);
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put("the test module", new Case(module, 0));
+        // p_vaddr = -1 once served Java as "no PT_DYNAMIC yet", so a second PT_DYNAMIC after it went unseen.
+        byte[] twoDynamics = module.clone();
+        int next = TestModule.phdr(module, dynamic + 1);
+        System.arraycopy(module, dynamicAt, twoDynamics, next, 56);
+        TestModule.le(twoDynamics).putLong(dynamicAt + 16, -1L);
+        cases.put("two PT_DYNAMIC, the first at p_vaddr 2^64-1", new Case(twoDynamics, 803));
+        byte[] farDynamic = module.clone();
+        TestModule.le(farDynamic).putLong(dynamicAt + 16, -1L);
+        cases.put("PT_DYNAMIC at p_vaddr 2^64-1", new Case(farDynamic, 803));
+        byte[] twoSame = module.clone();
+        System.arraycopy(module, dynamicAt, twoSame, next, 56);
+        cases.put("two identical PT_DYNAMIC", new Case(twoSame, 803));
+        int rela = TestModule.rela(module, 0);
+        cases.put("R_X86_64_64 in .rela.dyn", new Case(put(module, rela + 8, 4, 1), 805));
+        cases.put("RELATIVE with a symbol", new Case(put(module, rela + 12, 4, 1), 803));
+        cases.put("RELATIVE into code", new Case(put(module, rela, 8, 0x1000), 804));
+        cases.put("RELATIVE beyond every segment", new Case(put(module, rela, 8, 0x1_0000_0000L), 804));
+        cases.put("DT_NEEDED", new Case(put(module, TestModule.dynamicEntry(module, 10), 8, 1), 803));
+        cases.put("DT_TEXTREL", new Case(put(module, TestModule.dynamicEntry(module, 10), 8, 22), 804));
+        cases.put("cut inside the program headers", new Case(java.util.Arrays.copyOf(module, 100), 801));
+        List<String> names = new ArrayList<>(cases.keySet());
+        List<Case> all = new ArrayList<>(cases.values());
+        List<String> problems = new ArrayList<>();
+        try (Checker checker = new Checker()) {
+            checker.send(out -> {
+                for (Case c : all) {
+                    out.op('P').bytes(c.bytes());
+                }
+            });
+            for (int i = 0; i < all.size(); i++) {
+                Answer a = checker.answer();
+                int java = javaParse(all.get(i).bytes(), all.get(i).bytes().length);
+                if (java != all.get(i).intended() || a.code() != all.get(i).intended()) {
+                    problems.add(names.get(i) + ": meant " + all.get(i).intended() + ", Java " + java + ", C "
+                            + a.code() + " (" + a.reason() + ")");
+                }
+            }
+            checker.finish();
+        }
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
     @Test
     void signedModulesGetTheSameVerdictFromTheEnclaveVerifier() throws Exception {
         byte[] module = TestModule.bytes();
