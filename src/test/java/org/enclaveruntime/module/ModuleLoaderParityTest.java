@@ -640,15 +640,14 @@ class ModuleLoaderParityTest {
         }
 
         Answer answer() throws IOException {
-            int code;
             try {
-                code = in.u32();
+                int code = in.u32();
+                int n = in.s.readUnsignedByte();
+                return new Answer(code, new String(in.bytes(n), StandardCharsets.ISO_8859_1));
             } catch (EOFException e) {
                 throw new AssertionError("module-check ended early (exit status " + exitStatus() + ", see stderr: a "
                         + "sanitizer report means the C loader read or wrote out of bounds)", e);
             }
-            int n = in.s.readUnsignedByte();
-            return new Answer(code, new String(in.bytes(n), StandardCharsets.ISO_8859_1));
         }
 
         /** All answers read: the writer must be done and the checker must end cleanly with nothing left to say. */
