@@ -212,6 +212,13 @@ class ModuleLoaderParityTest {
         }
         cases.put("RSA-2048 key as key_type 1", new Case(signUnchecked(module, rsa2048, EnclaveConfig.DEFAULTS), 809));
         cases.put("P-256 key as key_type 2", new Case(signUnchecked(module, p256, EnclaveConfig.DEFAULTS), 809));
+        java.security.interfaces.RSAPublicKey rsaPublic = (java.security.interfaces.RSAPublicKey) rsa.publicKey();
+        java.security.PublicKey bigExponent = java.security.KeyFactory.getInstance("RSA").generatePublic(
+                new java.security.spec.RSAPublicKeySpec(rsaPublic.getModulus(),
+                        java.math.BigInteger.ONE.shiftLeft(256).add(java.math.BigInteger.ONE)));
+        cases.put("RSA-3072 key with public exponent 2^256 + 1", new Case(signUnchecked(module,
+                new ModuleKeys.SigningKey(KeyType.RSA_3072, rsa.privateKey(), bigExponent), EnclaveConfig.DEFAULTS),
+                809));
 
         List<Case> all = new ArrayList<>(cases.values());
         List<String> names = new ArrayList<>(cases.keySet());
