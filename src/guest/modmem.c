@@ -64,9 +64,19 @@ uint64_t modmem_free(void)
     return bytes;
 }
 
+#ifdef ENCLAVE_HOST_CHECK
+/* check/modmem-check.c plays the VMM and counts flushes. */
+uint32_t host_check_modmem(struct modmem_request *req);
+void host_check_flush(void);
+#endif
+
 void modmem_flush_tlb(void)
 {
+#ifdef ENCLAVE_HOST_CHECK
+    host_check_flush();
+#else
     __asm__ volatile("int $0x20" ::: "memory");
+#endif
 }
 
 void modmem_idle(uint32_t vcpu)
@@ -193,7 +203,11 @@ void modmem_release(uint64_t gpa, uint64_t length)
 static uint32_t request(struct modmem_request *req)
 {
     req->status = STATUS_UNWRITTEN;
+#ifdef ENCLAVE_HOST_CHECK
+    host_check_modmem(req);
+#else
     outl(PORT_MODMEM, (uint32_t)(uintptr_t)req);
+#endif
     uint32_t status = __atomic_load_n(&req->status, __ATOMIC_ACQUIRE);
     return status == STATUS_UNWRITTEN ? MODMEM_E_REQUEST : status;
 }
