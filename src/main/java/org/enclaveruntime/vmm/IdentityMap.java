@@ -161,11 +161,7 @@ final class IdentityMap {
         return flags == ABSENT ? 0 : gpa | flags;
     }
 
-    static long flagsOfEntry(long entry) {
-        return entry & (PRESENT | WRITABLE | USER | NO_EXECUTE);
-    }
-
-    static long flagsOf(long gpa, List<Range> ranges) {
+    private static long flagsOf(long gpa, List<Range> ranges) {
         for (int i = ranges.size() - 1; i >= 0; i--) {
             if (ranges.get(i).contains(gpa)) {
                 return ranges.get(i).flags();

@@ -270,7 +270,7 @@ final class ModuleMemory implements BusDevice {
                 + Long.toHexString(rip - base);
     }
 
-    /** The rights of the arena page at {@code gpa} (0: not present) and its tag, for tests. */
+    /** The rights of the arena page at {@code gpa} (0: not present), for tests. */
     synchronized int rightsOf(long gpa) {
         return rights[page(gpa)];
     }
