@@ -81,9 +81,12 @@ final class ModuleMemory implements BusDevice {
         entries = new long[arena.pages()];
         rights = new byte[arena.pages()];
         tags = new int[arena.pages()];
+        int perTable = (int) (0x200000 / PAGE);
         for (int i = 0; i < entries.length; i++) {
             long gpa = arena.gpa() + i * PAGE;
-            entries[i] = IdentityMap.leafEntry(memory, GuestLayout.PAGE_TABLES_GPA, gpa);
+            // One walk per 2 MiB region (the arena starts on one): its 512 entries are one table, in order.
+            entries[i] = i % perTable == 0 ? IdentityMap.leafEntry(memory, GuestLayout.PAGE_TABLES_GPA, gpa)
+                    : entries[i - 1] + 8;
             if (entries[i] < 0 || memory.readU64(entries[i]) != 0) {
                 throw new IllegalStateException("module arena page 0x" + Long.toHexString(gpa)
                         + " has no 4 KiB page-table entry of its own, or it is present");
