@@ -13,7 +13,6 @@ void enclave_main(uint32_t vcpu, const struct boot_info *boot_info)
     runtime_start(vcpu, boot_info);
     if (vcpu == BOOT_VCPU) {
         services_init(boot_info);
-        modmem_init(boot_info);
         modsvc_init(boot_info);
         runtime_ready();
     }

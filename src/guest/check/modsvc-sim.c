@@ -2,8 +2,8 @@
  * Host-side check of the module service (modsvc.c, modapi.c, modcall.S with the loader module_elf.c, sha384.c,
  * the crypto and modmem.c), end to end over the simulated vsock device and host peer of vsock-sim.c (included
  * below, its main renamed), with real modules: the build's test module and bad modules, signed here with a key
- * made by the host's openssl. The MODMEM port is simulated as the VMM does it (docs/module-runtime.md,
- * section 1): the arena is host memory whose pages get the rights of each MAP through mprotect, so module code
+ * made by the host's openssl. modmem.c's MODMEM requests (host_check_modmem) are served as the VMM does it
+ * (docs/module-runtime.md, section 1): the arena is host memory whose pages get the rights of each MAP through mprotect, so module code
  * really runs from R-X pages on the module's stacks, and a write to a read-only page would crash this check.
  * Two vCPU threads run the idle loop (the calls, then the services) while the main thread runs the device and
  * the host application, so a call blocked in its OCALL waits for the host as it would in the enclave.
@@ -15,7 +15,6 @@
  * waits for its OCALL) unmap everything.
  */
 #define _GNU_SOURCE
-#define SIM_PORT_HOOK sim_port_out
 #define main vsock_sim_main
 #include "vsock-sim.c"
 #undef main
@@ -32,15 +31,9 @@
 #include "../modsvc.h"
 #include "../module_elf.h"
 
-#ifndef PORT_MODMEM
-#define PORT_MODMEM 0x507u
-#endif
-
-#define SIM_RAM_GPA   0x40000000ull   /* below 4 GiB, as every GPA the 32-bit ports carry */
-#define SIM_ARENA_GPA 0x60000000ull
 #define SIM_ARENA_SIZE (32ull << 20)
 
-uint64_t sim_arena_gpa = SIM_ARENA_GPA, sim_arena_size = SIM_ARENA_SIZE;
+static uint64_t arena_gpa;   /* host memory, 2 MiB aligned as the contract has it */
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -93,6 +86,7 @@ void runtime_wait_until(uint32_t vcpu, int (*done)(void *ctx), void *ctx)
 {
     double t0 = now_s();
     while (!done(ctx)) {
+        modmem_idle(vcpu);
         if (!services_poll(vcpu))
             sched_yield();
         if (now_s() - t0 > 30) {
@@ -109,6 +103,7 @@ static void *sim_vcpu(void *arg)
 {
     uint32_t vcpu = (uint32_t)(uintptr_t)arg;
     while (__atomic_load_n(&sim_vcpus_run, __ATOMIC_ACQUIRE)) {
+        modmem_idle(vcpu);
         if (idle_work && idle_work(vcpu))
             continue;
         if (!services_poll(vcpu))
@@ -119,20 +114,13 @@ static void *sim_vcpu(void *arg)
 
 /* ---- the VMM side of the MODMEM port ---- */
 
-struct modmem_request {
-    uint32_t op, rights;
-    uint64_t dst, length, src;
-    uint32_t tag, status;
-    uint8_t label[48];
-};
-
 static uint32_t page_tag[SIM_ARENA_SIZE / 4096];
 static uint8_t page_present[SIM_ARENA_SIZE / 4096];
-static uint32_t modmem_requests, modmem_refused;
+static uint32_t modmem_requests, modmem_refused, tlb_flushes;
 
 static int in_arena(uint64_t a, uint64_t len)
 {
-    return a >= SIM_ARENA_GPA && a - SIM_ARENA_GPA <= SIM_ARENA_SIZE && len <= SIM_ARENA_SIZE - (a - SIM_ARENA_GPA);
+    return a >= arena_gpa && a - arena_gpa <= SIM_ARENA_SIZE && len <= SIM_ARENA_SIZE - (a - arena_gpa);
 }
 
 static uint32_t present_pages(void)
@@ -150,7 +138,7 @@ static int src_ok(uint64_t src, uint64_t len)
         return 1;
     if (!in_arena(src, len))
         return 0;
-    for (uint64_t p = (src - SIM_ARENA_GPA) / 4096; p < (src - SIM_ARENA_GPA + len + 4095) / 4096; p++)
+    for (uint64_t p = (src - arena_gpa) / 4096; p < (src - arena_gpa + len + 4095) / 4096; p++)
         if (!page_present[p])
             return 0;
     return 1;
@@ -162,7 +150,7 @@ static uint32_t modmem_do(struct modmem_request *r)
         return 1;
     if (r->dst % 4096 || r->length % 4096 || r->length == 0 || !in_arena(r->dst, r->length))
         return 2;
-    uint64_t first = (r->dst - SIM_ARENA_GPA) / 4096, n = r->length / 4096;
+    uint64_t first = (r->dst - arena_gpa) / 4096, n = r->length / 4096;
     void *dst = (void *)(uintptr_t)r->dst;
     if (r->op == 1) {
         if (r->src && (!src_ok(r->src, r->length) || (r->src < r->dst + r->length && r->dst < r->src + r->length)))
@@ -194,20 +182,24 @@ static uint32_t modmem_do(struct modmem_request *r)
     return 0;
 }
 
-static int sim_port_out(uint16_t port, uint32_t v, int width)
+/* modmem.c's port write, under ENCLAVE_HOST_CHECK. */
+uint32_t host_check_modmem(struct modmem_request *r)
 {
-    if (port != PORT_MODMEM)
-        return 0;
-    CHECK(width == 4 && v % 8 == 0, "MODMEM write 0x%x, width %d", v, width);
-    struct modmem_request *r = (struct modmem_request *)(uintptr_t)v;
     __atomic_add_fetch(&modmem_requests, 1, __ATOMIC_RELAXED);
-    r->status = modmem_do(r);
-    if (r->status)
-        modmem_refused++;
+    uint32_t status = modmem_do(r);
+    __atomic_store_n(&r->status, status, __ATOMIC_RELEASE);
+    if (status)
+        __atomic_add_fetch(&modmem_refused, 1, __ATOMIC_RELAXED);
     if (verbose)
         printf("  MODMEM %s 0x%" PRIx64 "+0x%" PRIx64 " rights %u tag %u: %u\n", r->op == 1 ? "MAP" : "UNMAP", r->dst,
-               r->length, r->rights, r->tag, r->status);
-    return 1;
+               r->length, r->rights, r->tag, status);
+    return status;
+}
+
+/* The TLB flush gate: mprotect already took effect on every thread. */
+void host_check_flush(void)
+{
+    __atomic_add_fetch(&tlb_flushes, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- signing (docs/module-format.md, "Signature structure"), with the host's openssl ---- */
@@ -534,17 +526,16 @@ int main(void)
 {
     verbose = getenv("VSOCK_SIM_VERBOSE") != NULL;
     srand(1);
-    ram = mmap((void *)(uintptr_t)SIM_RAM_GPA, RAM_SIZE, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    void *arena = mmap((void *)(uintptr_t)SIM_ARENA_GPA, SIM_ARENA_SIZE, PROT_NONE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    if (ram != (void *)(uintptr_t)SIM_RAM_GPA || arena != (void *)(uintptr_t)SIM_ARENA_GPA) {
-        printf("FAIL: cannot map guest RAM and the arena below 4 GiB\n");
+    ram = aligned_alloc(1 << 21, RAM_SIZE);
+    uint8_t *arena = mmap(NULL, SIM_ARENA_SIZE + (2u << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!ram || arena == MAP_FAILED) {
+        printf("FAIL: no memory for guest RAM and the arena\n");
         return 1;
     }
+    arena_gpa = ((uintptr_t)arena + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
     boot.magic = ABI_BOOT_INFO_MAGIC;
     boot.version = ABI_BOOT_INFO_VERSION;
-    boot.vcpu_count = 1;
+    boot.vcpu_count = 2;
     boot.flags = 0;   /* a production enclave: debug modules are refused */
     boot.ram_size = (uintptr_t)ram + RAM_SIZE;
     boot.image_end = (uintptr_t)ram;
@@ -554,6 +545,9 @@ int main(void)
     boot.devices[0].mmio_gpa = boot.ram_size;
     page_alloc_init(&boot);
     services_init(&boot);
+    /* The arena is host memory apart from RAM here (the heap would end below it otherwise): named only now. */
+    boot.module_arena_gpa = arena_gpa;
+    boot.module_arena_size = SIM_ARENA_SIZE;
     modmem_init(&boot);
     modsvc_init(&boot);
     CHECK(idle_work == modsvc_run_calls, "modsvc_init did not register the call runner");
@@ -792,6 +786,7 @@ int main(void)
     }
     printf("modsvc-sim: refusals (debug in production, missing import, R_X86_64_64, changed code, bad signature, arena too small), "
            "LOAD, ATTACH, ECALLs 0-7, 9-11, OCALL, nested ECALL, out of memory, 9 protocol errors, UNLOAD, closes "
-           "mid-OCALL: all pass (%u MODMEM requests)\n", modmem_requests);
+           "mid-OCALL: all pass (%u MODMEM requests, %u TLB flushes)\n", modmem_requests,
+           tlb_flushes);
     return 0;
 }

@@ -192,17 +192,8 @@ void host_check_mmio_write32(uintptr_t gpa, uint32_t v)
     }
 }
 
-#ifdef SIM_PORT_HOOK
-/* A simulation that includes this file handles more ports (modsvc-sim.c: MODMEM); nonzero if it took it. */
-static int SIM_PORT_HOOK(uint16_t port, uint32_t v, int width);
-#endif
-
 void host_check_out(uint16_t port, uint32_t v, int width)
 {
-#ifdef SIM_PORT_HOOK
-    if (SIM_PORT_HOOK(port, v, width))
-        return;
-#endif
     CHECK(port == PORT_NOTIFY && width == 4 && v < 3, "out 0x%x to port 0x%x, width %d", v, port, width);
     if (port == PORT_NOTIFY && v < 3)
         __atomic_add_fetch(&dev.q[v].notifies, 1, __ATOMIC_RELAXED);
