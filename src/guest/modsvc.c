@@ -55,6 +55,7 @@ struct call {
     uint8_t *buffer;                   /* in bytes, then out_cap bytes, in the module's heap (NULL if both 0) */
     uint64_t in_len, out_cap, out_len;
     uint64_t stack_lo, stack_hi;       /* where it runs (enclave_ocall finds its call by its stack pointer) */
+    uint64_t home_sp;                  /* free space on its vCPU's own stack, below the frames of the switch */
     uint32_t ocall_state;              /* OCALL_*, atomic */
     uint32_t ocall_index, ocall_status;
     const uint8_t *ocall_in;
@@ -424,6 +425,13 @@ static uint32_t run_on_stack(void *arg)
     return status;
 }
 
+static uint64_t stack_pointer(void)
+{
+    uint64_t sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+
 /* Claims a stack of m: its index, or -1 if all are busy. */
 static int claim_stack(struct module *m)
 {
@@ -463,6 +471,7 @@ int modsvc_run_calls(uint32_t vcpu)
         c->stack = (uint32_t)stack;
         c->vcpu = vcpu;
         c->stack_lo = lo;
+        c->home_sp = (stack_pointer() - 512) & ~15ull;   /* well below what modcall_switch pushes here */
         __atomic_store_n(&c->stack_hi, lo + m->stack_size, __ATOMIC_RELEASE);
         uint32_t status = modcall_switch(lo + m->stack_size, run_on_stack, c);
         if (status == SGX_SUCCESS && c->out_len > c->out_cap) {
@@ -493,17 +502,21 @@ static struct call *call_on_stack(uint64_t sp)
     return NULL;
 }
 
-static uint64_t stack_pointer(void)
-{
-    uint64_t sp;
-    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-    return sp;
-}
-
 static int ocall_settled(void *arg)
 {
     uint32_t s = __atomic_load_n(&((struct call *)arg)->ocall_state, __ATOMIC_ACQUIRE);
     return s == OCALL_ANSWERED || s == OCALL_FAILED;
+}
+
+/*
+ * Runs on the vCPU's own stack: the services the waiting vCPU keeps going (a LOAD's signature check among
+ * them) must not eat into the module's stack, which may be as small as 8 KiB.
+ */
+static uint32_t wait_for_answer(void *arg)
+{
+    struct call *c = arg;
+    runtime_wait_until(c->vcpu, ocall_settled, c);
+    return 0;
 }
 
 uint32_t enclave_ocall(uint32_t index, const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len)
@@ -524,7 +537,7 @@ uint32_t enclave_ocall(uint32_t index, const void *in, size_t in_len, void *out,
     c->ocall_out_len = 0;
     __atomic_store_n(&c->ocall_state, OCALL_POSTED, __ATOMIC_RELEASE);
     /* This vCPU keeps the services going (with one vCPU nobody else would), but runs no other call. */
-    runtime_wait_until(c->vcpu, ocall_settled, c);
+    modcall_switch(c->home_sp, wait_for_answer, c);
     uint32_t status = SGX_ERROR_UNEXPECTED;
     *out_len = 0;
     if (__atomic_load_n(&c->ocall_state, __ATOMIC_ACQUIRE) == OCALL_ANSWERED) {
