@@ -455,7 +455,7 @@ int modsvc_run_calls(uint32_t vcpu)
         struct call *c = &conns[i].call;
         if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != CALL_RUNNABLE)
             continue;
-        struct module *m = c->module;
+        struct module *m = __atomic_load_n(&c->module, __ATOMIC_ACQUIRE);
         if (!m)
             continue;                  /* cancelled by its connection just now */
         int stack = claim_stack(m);
@@ -470,7 +470,7 @@ int modsvc_run_calls(uint32_t vcpu)
         uint64_t lo = m->stacks + (uint64_t)stack * (GUARD_SIZE + m->stack_size) + GUARD_SIZE;
         c->stack = (uint32_t)stack;
         c->vcpu = vcpu;
-        c->stack_lo = lo;
+        __atomic_store_n(&c->stack_lo, lo, __ATOMIC_RELAXED);
         c->home_sp = (stack_pointer() - 512) & ~15ull;   /* well below what modcall_switch pushes here */
         __atomic_store_n(&c->stack_hi, lo + m->stack_size, __ATOMIC_RELEASE);
         uint32_t status = modcall_switch(lo + m->stack_size, run_on_stack, c);
@@ -495,8 +495,10 @@ static struct call *call_on_stack(uint64_t sp)
 {
     for (uint32_t i = 0; i < MAX_CONNS; i++) {
         struct call *c = &conns[i].call;
-        if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == CALL_RUNNING && sp >= c->stack_lo
-            && sp < __atomic_load_n(&c->stack_hi, __ATOMIC_ACQUIRE))
+        if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != CALL_RUNNING)
+            continue;
+        uint64_t hi = __atomic_load_n(&c->stack_hi, __ATOMIC_ACQUIRE);
+        if (sp < hi && sp >= __atomic_load_n(&c->stack_lo, __ATOMIC_RELAXED))
             return c;
     }
     return NULL;
@@ -629,7 +631,7 @@ static void call_free(struct mconn *c)
             heap_free(k->module, (uintptr_t)k->buffer);
         k->module->calls--;
     }
-    k->module = NULL;
+    __atomic_store_n(&k->module, NULL, __ATOMIC_RELAXED);
     k->buffer = NULL;
     __atomic_store_n(&k->state, CALL_NONE, __ATOMIC_RELEASE);
 }
@@ -752,7 +754,7 @@ static void on_ecall_prefix(struct mconn *c)
             c->reply_status = SGX_ERROR_OUT_OF_MEMORY;
         } else {
             m->calls++;
-            k->module = m;
+            __atomic_store_n(&k->module, m, __ATOMIC_RELAXED);
             k->index = c->rx_arg;
             k->buffer = (uint8_t *)(uintptr_t)gpa;
             k->in_len = in_len;

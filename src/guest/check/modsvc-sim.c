@@ -127,7 +127,7 @@ static uint32_t present_pages(void)
 {
     uint32_t n = 0;
     for (size_t i = 0; i < SIM_ARENA_SIZE / 4096; i++)
-        n += page_present[i];
+        n += __atomic_load_n(&page_present[i], __ATOMIC_RELAXED);
     return n;
 }
 
@@ -166,8 +166,8 @@ static uint32_t modmem_do(struct modmem_request *r)
         int prot = PROT_READ | (r->rights & 2 ? PROT_WRITE : 0) | (r->rights & 1 ? PROT_EXEC : 0);
         CHECK(mprotect(dst, r->length, prot) == 0, "mprotect");
         for (uint64_t p = first; p < first + n; p++) {
-            page_present[p] = 1;
             page_tag[p] = r->tag;
+            __atomic_store_n(&page_present[p], 1, __ATOMIC_RELAXED);
         }
         return 0;
     }
@@ -178,7 +178,7 @@ static uint32_t modmem_do(struct modmem_request *r)
     memset(dst, 0, r->length);
     mprotect(dst, r->length, PROT_NONE);
     for (uint64_t p = first; p < first + n; p++)
-        page_present[p] = 0;
+        __atomic_store_n(&page_present[p], 0, __ATOMIC_RELAXED);
     return 0;
 }
 
