@@ -134,11 +134,11 @@ void mont_init(struct mont_ctx *c, const uint64_t *m, unsigned k)
     mont_pow(c->rr, v, &exp, 1, c);
 }
 
-void mont_mul(uint64_t *r, const uint64_t *a, const uint64_t *b, const struct mont_ctx *c)
+static inline __attribute__((always_inline)) void mont_mul_k(uint64_t *r, const uint64_t *a, const uint64_t *b,
+                                                            const struct mont_ctx *c, const unsigned k)
 {
     /* CIOS (coarsely integrated operand scanning): after round i, t = (a*b[0..i] + q*m) / 2^(64(i+1))
      * with t < 2m throughout, held in k+2 limbs. */
-    const unsigned k = c->k;
     const uint64_t *m = c->m;
     uint64_t t[BN_MAX_LIMBS + 2];
     for (unsigned j = 0; j < k + 2; j++)
@@ -172,6 +172,16 @@ void mont_mul(uint64_t *r, const uint64_t *a, const uint64_t *b, const struct mo
     uint64_t d[BN_MAX_LIMBS];
     uint64_t borrow = bn_sub(d, t, m, k);
     bn_copy(r, t[k] || !borrow ? d : t, k);
+}
+
+void mont_mul(uint64_t *r, const uint64_t *a, const uint64_t *b, const struct mont_ctx *c)
+{
+    /* P-384's field and order take nearly all the calls in an ECDSA check: with k a constant the compiler
+     * unrolls the 6-limb loops, about twice as fast. */
+    if (c->k == 6)
+        mont_mul_k(r, a, b, c, 6);
+    else
+        mont_mul_k(r, a, b, c, c->k);
 }
 
 void mont_to(uint64_t *r, const uint64_t *a, const struct mont_ctx *c)

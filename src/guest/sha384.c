@@ -104,6 +104,8 @@ void sha384_init(struct sha384_ctx *ctx)
 void sha384_update(struct sha384_ctx *ctx, const void *data, size_t len)
 {
     const uint8_t *p = data;
+    if (len == 0)
+        return;   /* data may then be NULL, which memcpy must never see */
     ctx->total += len;
     if (ctx->fill > 0) {
         size_t take = SHA384_BLOCK_SIZE - ctx->fill;

@@ -4,8 +4,6 @@ import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ErrorCode;
 import org.junit.jupiter.api.Test;
 
-import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -26,48 +24,18 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class ModuleElfFuzzTest {
     private static final int ITERATIONS = Integer.getInteger("module.fuzz.iterations", 1_000_000);
-    private static final long[] INTERESTING = {0, 1, -1, 2, 3, 6, 7, 8, 16, 24, 0x7f, 0x80, 0xff, 0xfff, 0x1000,
-            0x1001, 0x7fff_ffffL, 0x8000_0000L, 0xffff_ffffL, 1L << 32, Long.MAX_VALUE, Long.MIN_VALUE,
-            0x6ffffef5L, 22, 30, 36};
 
     @Test
     void everyMutatedModuleParsesOrIsRefusedWithAModuleCode() {
-        byte[] original = TestModule.bytes();
-        byte[] work = original.clone();
-        int[] regions = regions(original);
+        ModuleMutator mutator = new ModuleMutator(TestModule.bytes());
+        byte[] work = mutator.work();
         Set<ErrorCode> codes = new HashSet<>(ModuleErrors.ALL);
         Map<String, Integer> outcomes = new TreeMap<>();
         long seed0 = Long.getLong("module.fuzz.seed", 0x5eed_0001L);
         int iterations = Long.getLong("module.fuzz.seed") != null ? 1 : ITERATIONS;
         for (int i = 0; i < iterations; i++) {
             long seed = seed0 + i;
-            SplittableRandom r = new SplittableRandom(seed);
-            int length = original.length;
-            int mutations = 1 + r.nextInt(4);
-            int[] touched = new int[mutations * 8];
-            int n = 0;
-            for (int m = 0; m < mutations; m++) {
-                int kind = r.nextInt(100);
-                if (kind < 5) {
-                    length = r.nextInt(original.length + 1);
-                    continue;
-                }
-                int at = position(r, regions, original.length);
-                if (kind < 55) {
-                    touched[n++] = at;
-                    work[at] = (byte) (r.nextBoolean() ? r.nextInt(256) : work[at] ^ (1 << r.nextInt(8)));
-                } else {
-                    at = Math.min(at & ~7, original.length - 8);
-                    long v = INTERESTING[r.nextInt(INTERESTING.length)];
-                    if (r.nextInt(4) == 0) {
-                        v += ByteBuffer.wrap(original).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(at);
-                    }
-                    TestModule.le(work).putLong(at, v);
-                    for (int k = 0; k < 8; k++) {
-                        touched[n++] = at + k;
-                    }
-                }
-            }
+            int length = mutator.mutate(seed);
             String outcome;
             try {
                 ModuleElf elf = ModuleElf.parse(work, length, "fuzz");
@@ -86,11 +54,9 @@ class ModuleElfFuzzTest {
                 throw new AssertionError("seed " + seed + ": " + e, e);
             }
             outcomes.merge(outcome, 1, Integer::sum);
-            for (int k = 0; k < n; k++) {
-                work[touched[k]] = original[touched[k]];
-            }
+            mutator.restore();
         }
-        assertTrue(Arrays.equals(original, work), "the fuzzer restores its buffer");
+        assertTrue(mutator.restored(), "the fuzzer restores its buffer");
         System.out.println("module ELF fuzz, " + iterations + " cases: " + outcomes);
         if (iterations == ITERATIONS && ITERATIONS >= 100_000) {
             // A fuzzer that only ever hits one check tests nothing: each family of refusals must show up.
@@ -159,26 +125,5 @@ class ModuleElfFuzzTest {
             assertTrue(rel.type() == ModuleElf.R_X86_64_RELATIVE || rel.symbol() != null && !rel.symbol().isEmpty()
                     && rel.addend() == 0, "seed " + seed + ": symbol relocation without a name or with an addend");
         }
-    }
-
-    /** Start and end of the bytes the parser reads: ELF and program headers, then the first PT_LOAD's file bytes
-     * (dynamic symbols, strings, relocations), then PT_DYNAMIC. */
-    private static int[] regions(byte[] elf) {
-        int phEnd = TestModule.phdr(elf, TestModule.phnum(elf));
-        int firstLoad = TestModule.phdr(elf, TestModule.header(elf, TestModule.PT_LOAD, 0));
-        int loadEnd = (int) TestModule.le(elf).getLong(firstLoad + 32);
-        int dyn = TestModule.phdr(elf, TestModule.header(elf, TestModule.PT_DYNAMIC, 0));
-        int dynStart = (int) TestModule.le(elf).getLong(dyn + 8);
-        int dynEnd = dynStart + (int) TestModule.le(elf).getLong(dyn + 32);
-        return new int[] {0, phEnd, phEnd, loadEnd, dynStart, dynEnd};
-    }
-
-    private static int position(SplittableRandom r, int[] regions, int length) {
-        int which = r.nextInt(10);
-        if (which == 9) {
-            return r.nextInt(length);
-        }
-        int k = which < 4 ? 0 : which < 6 ? 1 : 2;
-        return regions[2 * k] + r.nextInt(regions[2 * k + 1] - regions[2 * k]);
     }
 }
