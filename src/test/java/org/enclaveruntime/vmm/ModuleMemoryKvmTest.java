@@ -122,6 +122,30 @@ class ModuleMemoryKvmTest {
         }
     }
 
+    /**
+     * The flush gate from a machine-code guest, independent of the runtime: `int $0x20` returns to ring 3 with
+     * rax intact (mov $0x1234,%eax; int $0x20; REPORT %eax; then READY and SHUTDOWN 7).
+     */
+    @Test
+    void theFlushGateReturnsToRingThreeWithRegistersIntact() {
+        String code = "b834120000" + "cd20" + "ba05050000ef" + TestGuests.EXIT_7;
+        try (Enclave e = VmBuilder.boot(EnclaveTest.spec(code, 1))) {
+            assertEquals(new EnclaveExit.CleanShutdown(7), e.awaitExit());
+            assertEquals(List.of(0x1234L), e.reports().stream().map(HypercallPorts.Report::value)
+                    .collect(Collectors.toList()));
+        }
+    }
+
+    /** A fault after flushes is reported as usual: the flush stack is not the fault stack. */
+    @Test
+    void aFaultAfterAFlushIsReportedAsUsual() {
+        try (Enclave e = VmBuilder.boot(EnclaveTest.spec("cd20" + "cd20" + TestGuests.NULL_READ, 1))) {
+            EnclaveExit.Crashed c = assertInstanceOf(EnclaveExit.Crashed.class, e.awaitExit());
+            assertEquals("#PF page fault at rip=0x100004, cr2=0x0, error code 0x4 (not present, read, user)",
+                    c.reason());
+        }
+    }
+
     private static List<String> hex(List<Long> values) {
         return values.stream().map(Long::toHexString).collect(Collectors.toList());
     }

@@ -253,6 +253,33 @@ class ModuleMemoryTest {
                 modmem.attribution(page(12) + 8), "counted from the lowest range still mapped");
     }
 
+    /**
+     * MODMEM is rare, but a guest may still repeat it: MAP/UNMAP without a source and refused requests
+     * allocate nothing (the thread's allocated bytes as HotSpot counts them; the bound is far below one
+     * object per request).
+     */
+    @Test
+    void requestsWithoutSourceAllocateNothing() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        threads.setThreadAllocatedMemoryEnabled(true);
+        long tid = Thread.currentThread().getId();
+        int rounds = 20_000;
+        long[] growth = new long[2];
+        for (int pass = 0; pass < 2; pass++) { // the first pass warms up
+            long before = threads.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < rounds; i++) {
+                map(page(0), 2 * PAGE, 0, ModuleMemory.R | ModuleMemory.W, 0);
+                unmap(page(0), 2 * PAGE, 0);
+                map(page(0), PAGE, 0, ModuleMemory.W, 0);
+                map(page(0), PAGE, GuestLayout.BOOT_INFO_GPA, ModuleMemory.R, 0);
+                modmem.handle(0, HEAP + 4);
+            }
+            growth[pass] = threads.getThreadAllocatedBytes(tid) - before;
+        }
+        assertTrue(growth[1] < 16 * 1024, growth[1] + " bytes allocated for " + 5 * rounds + " requests");
+    }
+
     @Test
     void aVmWithoutSpareTablesGetsASmallerArenaOrNone() {
         RuntimeElf elf = RuntimeElf.parse(ByteBuffer.wrap(GuestLayoutTest.twoSegmentElf()), "test guest")
