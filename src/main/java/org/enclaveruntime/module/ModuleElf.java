@@ -277,7 +277,9 @@ public final class ModuleElf {
                 throw bad(ModuleErrors.NOT_A_MODULE, "has its program headers (e_phoff " + Long.toUnsignedString(phoff)
                         + ", " + phnum + " entries of 56 bytes) outside the file of " + size + " bytes");
             }
-            long dynAddress = -1;
+            // A flag, not a sentinel address: p_vaddr may hold any value, -1 included, and must still count.
+            boolean hasDynamic = false;
+            long dynAddress = 0;
             long dynSize = 0;
             for (int i = 0; i < phnum; i++) {
                 int at = (int) phoff + i * PHDR_SIZE;
@@ -285,9 +287,10 @@ public final class ModuleElf {
                 if (ptype == PT_LOAD) {
                     load(i, at);
                 } else if (ptype == PT_DYNAMIC) {
-                    if (dynAddress != -1) {
+                    if (hasDynamic) {
                         throw bad(ModuleErrors.BAD_DYNAMIC, "has more than one PT_DYNAMIC (program header " + i + ")");
                     }
+                    hasDynamic = true;
                     dynAddress = b.getLong(at + 16);
                     dynSize = b.getLong(at + 40);
                 } else if (ptype == PT_INTERP) {
@@ -314,7 +317,7 @@ public final class ModuleElf {
                             + "); each page gets one segment's access rights");
                 }
             }
-            if (dynAddress == -1) {
+            if (!hasDynamic) {
                 throw bad(ModuleErrors.BAD_DYNAMIC, "has no PT_DYNAMIC: link it with gcc -shared");
             }
             Segment dynSegment = fileBacked(dynAddress, dynSize, "PT_DYNAMIC", ModuleErrors.BAD_DYNAMIC);

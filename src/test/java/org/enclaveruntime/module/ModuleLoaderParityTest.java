@@ -121,6 +121,56 @@ class ModuleLoaderParityTest {
         }
     }
 
+    /** Rules broken one at a time on purpose, including edges the mutator reaches only by luck. */
+    @Test
+    void handMadeModulesGetTheSameVerdictFromTheEnclaveParser() throws Exception {
+        byte[] module = TestModule.bytes();
+        int dynamic = TestModule.header(module, TestModule.PT_DYNAMIC, 0);
+        int dynamicAt = TestModule.phdr(module, dynamic);
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put("the test module", new Case(module, 0));
+        // p_vaddr = -1 once served Java as "no PT_DYNAMIC yet", so a second PT_DYNAMIC after it went unseen.
+        byte[] twoDynamics = module.clone();
+        int next = TestModule.phdr(module, dynamic + 1);
+        System.arraycopy(module, dynamicAt, twoDynamics, next, 56);
+        TestModule.le(twoDynamics).putLong(dynamicAt + 16, -1L);
+        cases.put("two PT_DYNAMIC, the first at p_vaddr 2^64-1", new Case(twoDynamics, 803));
+        byte[] farDynamic = module.clone();
+        TestModule.le(farDynamic).putLong(dynamicAt + 16, -1L);
+        cases.put("PT_DYNAMIC at p_vaddr 2^64-1", new Case(farDynamic, 803));
+        byte[] twoSame = module.clone();
+        System.arraycopy(module, dynamicAt, twoSame, next, 56);
+        cases.put("two identical PT_DYNAMIC", new Case(twoSame, 803));
+        int rela = TestModule.rela(module, 0);
+        cases.put("R_X86_64_64 in .rela.dyn", new Case(put(module, rela + 8, 4, 1), 805));
+        cases.put("RELATIVE with a symbol", new Case(put(module, rela + 12, 4, 1), 803));
+        cases.put("RELATIVE into code", new Case(put(module, rela, 8, 0x1000), 804));
+        cases.put("RELATIVE beyond every segment", new Case(put(module, rela, 8, 0x1_0000_0000L), 804));
+        cases.put("DT_NEEDED", new Case(put(module, TestModule.dynamicEntry(module, 10), 8, 1), 803));
+        cases.put("DT_TEXTREL", new Case(put(module, TestModule.dynamicEntry(module, 10), 8, 22), 804));
+        cases.put("cut inside the program headers", new Case(java.util.Arrays.copyOf(module, 100), 801));
+        List<String> names = new ArrayList<>(cases.keySet());
+        List<Case> all = new ArrayList<>(cases.values());
+        List<String> problems = new ArrayList<>();
+        try (Checker checker = new Checker()) {
+            checker.send(out -> {
+                for (Case c : all) {
+                    out.op('P').bytes(c.bytes());
+                }
+            });
+            for (int i = 0; i < all.size(); i++) {
+                Answer a = checker.answer();
+                int java = javaParse(all.get(i).bytes(), all.get(i).bytes().length);
+                if (java != all.get(i).intended() || a.code() != all.get(i).intended()) {
+                    problems.add(names.get(i) + ": meant " + all.get(i).intended() + ", Java " + java + ", C "
+                            + a.code() + " (" + a.reason() + ")");
+                }
+            }
+            checker.finish();
+        }
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
     @Test
     void signedModulesGetTheSameVerdictFromTheEnclaveVerifier() throws Exception {
         byte[] module = TestModule.bytes();
@@ -162,6 +212,13 @@ class ModuleLoaderParityTest {
         }
         cases.put("RSA-2048 key as key_type 1", new Case(signUnchecked(module, rsa2048, EnclaveConfig.DEFAULTS), 809));
         cases.put("P-256 key as key_type 2", new Case(signUnchecked(module, p256, EnclaveConfig.DEFAULTS), 809));
+        java.security.interfaces.RSAPublicKey rsaPublic = (java.security.interfaces.RSAPublicKey) rsa.publicKey();
+        java.security.PublicKey bigExponent = java.security.KeyFactory.getInstance("RSA").generatePublic(
+                new java.security.spec.RSAPublicKeySpec(rsaPublic.getModulus(),
+                        java.math.BigInteger.ONE.shiftLeft(256).add(java.math.BigInteger.ONE)));
+        cases.put("RSA-3072 key with public exponent 2^256 + 1", new Case(signUnchecked(module,
+                new ModuleKeys.SigningKey(KeyType.RSA_3072, rsa.privateKey(), bigExponent), EnclaveConfig.DEFAULTS),
+                809));
 
         List<Case> all = new ArrayList<>(cases.values());
         List<String> names = new ArrayList<>(cases.keySet());
@@ -594,15 +651,14 @@ class ModuleLoaderParityTest {
         }
 
         Answer answer() throws IOException {
-            int code;
             try {
-                code = in.u32();
+                int code = in.u32();
+                int n = in.s.readUnsignedByte();
+                return new Answer(code, new String(in.bytes(n), StandardCharsets.ISO_8859_1));
             } catch (EOFException e) {
                 throw new AssertionError("module-check ended early (exit status " + exitStatus() + ", see stderr: a "
                         + "sanitizer report means the C loader read or wrote out of bounds)", e);
             }
-            int n = in.s.readUnsignedByte();
-            return new Answer(code, new String(in.bytes(n), StandardCharsets.ISO_8859_1));
         }
 
         /** All answers read: the writer must be done and the checker must end cleanly with nothing left to say. */
