@@ -113,14 +113,37 @@ final class IdentityMap {
             }
             long pt = tables.next();
             m.writeU64(pde, pt | TABLE);
+            // Only the few ranges that touch this region are looked at per page (the VMM boots on a cold JVM,
+            // where 64 MiB of arena is 16384 page lookups); a region one range covers whole is filled at once.
+            List<Range> here = touching(ranges, base, base + PAGE_2M);
+            Range last = here.isEmpty() ? null : here.get(here.size() - 1);
+            if (last != null && last.start() <= base && last.end() >= base + PAGE_2M) {
+                if (last.flags() != ABSENT) {
+                    for (int i = 0; i < ENTRIES; i++) {
+                        m.writeU64(pt + 8L * i, (base + i * PAGE_4K) | last.flags());
+                    }
+                }
+                continue;
+            }
             for (int i = 0; i < ENTRIES; i++) {
                 long gpa = base + i * PAGE_4K;
-                long flags = flagsOf(gpa, ranges);
+                long flags = flagsOf(gpa, here);
                 if (flags != ABSENT) {
                     m.writeU64(pt + 8L * i, gpa | flags);
                 }
             }
         }
+    }
+
+    /** The ranges that overlap [start, end), in their order (later ones still win). */
+    private static List<Range> touching(List<Range> ranges, long start, long end) {
+        List<Range> touching = new ArrayList<>();
+        for (Range r : ranges) {
+            if (r.start() < end && r.end() > start) {
+                touching.add(r);
+            }
+        }
+        return touching;
     }
 
     /** The 2 MiB regions (by index) that some range touches: each gets a page table of 4 KiB entries. */
@@ -161,11 +184,7 @@ final class IdentityMap {
         return flags == ABSENT ? 0 : gpa | flags;
     }
 
-    static long flagsOfEntry(long entry) {
-        return entry & (PRESENT | WRITABLE | USER | NO_EXECUTE);
-    }
-
-    static long flagsOf(long gpa, List<Range> ranges) {
+    private static long flagsOf(long gpa, List<Range> ranges) {
         for (int i = ranges.size() - 1; i >= 0; i--) {
             if (ranges.get(i).contains(gpa)) {
                 return ranges.get(i).flags();

@@ -47,6 +47,8 @@ final class ModuleMemory implements BusDevice {
     static final int LABEL_BYTES = 48;
 
     private static final long PAGE = ModuleArena.PAGE;
+    private static final long REGION = 0x200000;
+    private static final int ENTRIES_PER_TABLE = (int) (REGION / PAGE);
     /** The first 8 bytes of a label (16 hex digits) name a module in a crash report. */
     private static final int LABEL_SHOWN = 8;
 
@@ -57,8 +59,8 @@ final class ModuleMemory implements BusDevice {
     private final long[] rangeStarts;
     private final long[] rangeEnds;
     private final long[] rangeFlags;
-    /** Per arena page: the GPA of its page-table entry, its rights (0 = not present) and its tag. */
-    private final long[] entries;
+    /** Per 2 MiB arena region: the GPA of its page table. Per arena page: its rights (0 = not present), its tag. */
+    private final long[] tables;
     private final byte[] rights;
     private final int[] tags;
     /** MRENCLAVE of each tag that has mapped pages (tag 0 has none). */
@@ -78,16 +80,17 @@ final class ModuleMemory implements BusDevice {
             rangeEnds[i] = ranges.get(i).end();
             rangeFlags[i] = ranges.get(i).flags();
         }
-        entries = new long[arena.pages()];
         rights = new byte[arena.pages()];
         tags = new int[arena.pages()];
-        for (int i = 0; i < entries.length; i++) {
-            long gpa = arena.gpa() + i * PAGE;
-            entries[i] = IdentityMap.leafEntry(memory, GuestLayout.PAGE_TABLES_GPA, gpa);
-            if (entries[i] < 0 || memory.readU64(entries[i]) != 0) {
-                throw new IllegalStateException("module arena page 0x" + Long.toHexString(gpa)
-                        + " has no 4 KiB page-table entry of its own, or it is present");
+        tables = new long[(int) (arena.size() / REGION)];
+        for (int r = 0; r < tables.length; r++) {
+            long region = arena.gpa() + r * REGION;
+            long entry = IdentityMap.leafEntry(memory, GuestLayout.PAGE_TABLES_GPA, region);
+            if (entry < 0 || memory.readU64(entry) != 0) {
+                throw new IllegalStateException("module arena region 0x" + Long.toHexString(region)
+                        + " has no 4 KiB page table of its own, or its first page is present");
             }
+            tables[r] = entry; // the region's first entry: the arena starts on a region, so that is its table
         }
     }
 
@@ -184,7 +187,7 @@ final class ModuleMemory implements BusDevice {
         for (int i = first; i < end; i++) {
             rights[i] = (byte) want;
             tags[i] = tag;
-            memory.writeU64(entries[i], IdentityMap.entry(arena.gpa() + i * PAGE, flags));
+            memory.writeU64(entry(i), IdentityMap.entry(arena.gpa() + i * PAGE, flags));
         }
     }
 
@@ -196,7 +199,7 @@ final class ModuleMemory implements BusDevice {
         int first = page(dst);
         int end = first + (int) (length / PAGE);
         for (int i = first; i < end; i++) {
-            memory.writeU64(entries[i], 0);
+            memory.writeU64(entry(i), 0);
             rights[i] = 0;
             tags[i] = 0;
         }
@@ -205,6 +208,11 @@ final class ModuleMemory implements BusDevice {
         if (tag != 0 && lowestPage(tag) < 0) {
             labels.remove(tag);
         }
+    }
+
+    /** The GPA of arena page i's page-table entry. */
+    private long entry(int i) {
+        return tables[i / ENTRIES_PER_TABLE] + 8L * (i % ENTRIES_PER_TABLE);
     }
 
     private int page(long gpa) {
@@ -270,7 +278,7 @@ final class ModuleMemory implements BusDevice {
                 + Long.toHexString(rip - base);
     }
 
-    /** The rights of the arena page at {@code gpa} (0: not present) and its tag, for tests. */
+    /** The rights of the arena page at {@code gpa} (0: not present), for tests. */
     synchronized int rightsOf(long gpa) {
         return rights[page(gpa)];
     }
