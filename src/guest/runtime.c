@@ -26,6 +26,7 @@
 #define ARENA_ALIGN 0x200000u
 
 static const struct boot_info *boot_info_seen;
+static int (*idle_work)(uint32_t vcpu);   /* set once before READY; read by every vCPU */
 
 const struct boot_info *runtime_boot_info(void)
 {
@@ -95,11 +96,20 @@ void runtime_start(uint32_t vcpu, const struct boot_info *bi)
         wait_all_online(bi->vcpu_count);
 }
 
-/* Polls services until done() says so (never, if done is NULL); honours shutdown; WAITs when idle. */
-static void serve_until(uint32_t vcpu, int (*done)(void))
+void runtime_set_idle_work(int (*work)(uint32_t vcpu))
+{
+    __atomic_store_n(&idle_work, work, __ATOMIC_RELEASE);
+}
+
+/*
+ * Polls services until done(ctx) says so (never, if done is NULL); honours shutdown; WAITs when idle. With
+ * run_work, does the idle work first on every turn: a vCPU whose step just made a call runnable comes
+ * straight back here (the step reported work) and runs it, unless another vCPU claimed it first.
+ */
+static void serve_until(uint32_t vcpu, int (*done)(void *), void *ctx, int run_work)
 {
     unsigned polls = 0;
-    while (!done || !done()) {
+    while (!done || !done(ctx)) {
         if (control_shutdown_requested()) {
             /* Only the boot vCPU ends the enclave; the others wait here to be torn down with it. */
             if (vcpu == BOOT_VCPU) {
@@ -109,6 +119,11 @@ static void serve_until(uint32_t vcpu, int (*done)(void))
             cpu_spin_forever();
         }
         modmem_idle(vcpu);
+        int (*work)(uint32_t) = run_work ? __atomic_load_n(&idle_work, __ATOMIC_ACQUIRE) : NULL;
+        if (work && work(vcpu)) {
+            polls = 0;
+            continue;
+        }
         if (services_poll(vcpu)) {
             polls = 0;
             continue;
@@ -123,6 +138,18 @@ static void serve_until(uint32_t vcpu, int (*done)(void))
     }
 }
 
+static int handshake_done(void *ctx)
+{
+    (void)ctx;
+    return services_handshake_done();
+}
+
+void runtime_wait_until(uint32_t vcpu, int (*done)(void *ctx), void *ctx)
+{
+    serve_until(vcpu, done, ctx, 0);
+    modmem_idle(vcpu);   /* done may have come true right after a WAIT: flush before module code runs again */
+}
+
 void runtime_ready(void)
 {
     if (!services_vsock_up()) {
@@ -131,11 +158,11 @@ void runtime_ready(void)
     }
     /* With vsock, READY is the VMM's answer to the handshake; the STATUS port stays silent. */
     services_start_handshake();
-    serve_until(BOOT_VCPU, services_handshake_done);
+    serve_until(BOOT_VCPU, handshake_done, NULL, 0);
 }
 
 void runtime_serve(uint32_t vcpu)
 {
-    serve_until(vcpu, NULL);
+    serve_until(vcpu, NULL, NULL, 1);
     cpu_spin_forever();
 }

@@ -38,6 +38,18 @@ void runtime_ready(void);
  */
 __attribute__((noreturn)) void runtime_serve(uint32_t vcpu);
 
+/*
+ * Work a program adds to every vCPU's idle loop, before it polls the services (the module service's calls):
+ * returns nonzero if it did some (then the vCPU does not WAIT). Boot vCPU, once, before READY.
+ */
+void runtime_set_idle_work(int (*work)(uint32_t vcpu));
+
+/*
+ * For a vCPU blocked inside idle work (an ECALL waiting for its OCALL's answer): keeps the services going,
+ * honours shutdown and WAITs when idle, as the idle loop does, but runs no idle work, until done(ctx).
+ */
+void runtime_wait_until(uint32_t vcpu, int (*done)(void *ctx), void *ctx);
+
 /* The boot info runtime_start() was given (valid after it returned on the boot vCPU). */
 const struct boot_info *runtime_boot_info(void);
 
