@@ -205,13 +205,11 @@ public final class EnclaveModule implements AutoCloseable {
             return EnclaveStatus.ENCLAVE_FILE_ACCESS;
         } else if (c == ModuleErrors.TOO_LARGE) {
             return EnclaveStatus.OUT_OF_EPC;
-        } else if (c == ModuleErrors.BAD_SIGNATURE_BLOCK || c == ModuleErrors.NOT_SIGNED
-                || c == ModuleErrors.BAD_CONFIG) {
-            return EnclaveStatus.INVALID_METADATA;
         } else if (c == ModuleErrors.MEASUREMENT_MISMATCH || c == ModuleErrors.BAD_SIGNATURE
                 || c == ModuleErrors.WRONG_SIGNER) {
             return EnclaveStatus.INVALID_SIGNATURE;
-        } else if (c == ModuleErrors.NOT_A_MODULE || c == ModuleErrors.BAD_SEGMENTS || c == ModuleErrors.BAD_DYNAMIC
+        } else if (c == ModuleErrors.BAD_SIGNATURE_BLOCK || c == ModuleErrors.NOT_SIGNED || c == ModuleErrors.BAD_CONFIG
+                || c == ModuleErrors.NOT_A_MODULE || c == ModuleErrors.BAD_SEGMENTS || c == ModuleErrors.BAD_DYNAMIC
                 || c == ModuleErrors.TEXT_RELOCATION || c == ModuleErrors.UNSUPPORTED_RELOCATION) {
             return EnclaveStatus.INVALID_ENCLAVE;
         }

@@ -53,9 +53,9 @@ public enum EnclaveStatus {
             "The module imports a name the runtime's API table does not have (docs/module-runtime.md section 2 "
                     + "lists them). The loader's reason names the symbol."),
     INVALID_ENCLAVE(0x2001, "invalid module",
-            "The module breaks a rule of docs/module-format.md (ELF, segments, dynamic section, relocations) or "
-                    + "has no ECALL table; the reason names the rule. `enclavectl module verify` shows the same "
-                    + "on the host."),
+            "The module is not signed, its signature structure is damaged, or it breaks a rule of "
+                    + "docs/module-format.md (ELF, segments, dynamic section, relocations), or it has no ECALL "
+                    + "table; the reason names the rule. `enclavectl module verify` shows the same on the host."),
     INVALID_ENCLAVE_ID(0x2002, "invalid module id",
             "The module is not loaded (any more): the EnclaveModule was closed, or its module was unloaded."),
     INVALID_SIGNATURE(0x2003, "invalid signature",
@@ -72,7 +72,8 @@ public enum EnclaveStatus {
             "Nothing listens on the enclave's vsock socket ([vsock] socket in enclave.conf): the enclave is not "
                     + "running, or this process may not open the socket (its group is [vsock] group)."),
     INVALID_METADATA(0x2009, "invalid signature structure",
-            "The module's signature structure is damaged, or the module is not signed at all."),
+            "Metadata the enclave needs is incorrect. Not sent by loader version 1, which reports a damaged or "
+                    + "missing signature structure as INVALID_ENCLAVE."),
     INVALID_VERSION(0x200d, "unsupported version",
             "The module or message uses a format version this enclave does not support."),
     ENCLAVE_FILE_ACCESS(0x200f, "cannot read the module file",
