@@ -32,8 +32,6 @@ public enum EnclaveStatus {
                     + "gone. Close the EnclaveModule and load the module again once the enclave runs."),
     INVALID_STATE(0x0005, "invalid state",
             "The request came in a state that does not allow it, for example a message out of order."),
-    FEATURE_NOT_SUPPORTED(0x0008, "feature not supported",
-            "The enclave does not support what was asked of it."),
     INVALID_FUNCTION(0x1001, "invalid ECALL or OCALL index",
             "The ECALL index is not in the module's ECALL table, or no host handler is registered for the OCALL "
                     + "index the module called."),
@@ -47,8 +45,6 @@ public enum EnclaveStatus {
                     + "supported. The host SDK refuses it before sending, the enclave refuses it too."),
     OCALL_NOT_ALLOWED(0x1008, "OCALL not allowed now",
             "Trusted code made an OCALL where none is allowed."),
-    STACK_OVERRUN(0x1009, "stack overrun",
-            "Trusted code ran out of its stack (StackMaxSize)."),
     UNDEFINED_SYMBOL(0x2000, "undefined symbol",
             "The module imports a name the runtime's API table does not have (docs/module-runtime.md section 2 "
                     + "lists them). The loader's reason names the symbol."),

@@ -86,6 +86,24 @@ class WireFormatTest {
         assertEquals("0x2003", EnclaveStatus.INVALID_SIGNATURE.hex());
     }
 
+    /** docs/module-runtime.md section 4 lists exactly the statuses EnclaveStatus knows, with the same values. */
+    @Test
+    void theContractsStatusTableIsTheEnum() throws Exception {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of(
+                System.getProperty("enclave.project.dir", "."), "docs", "module-runtime.md"));
+        java.util.Map<String, Integer> documented = new java.util.TreeMap<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\| 0x([0-9a-f]{4}) \\| ([A-Z_]+) \\|")
+                .matcher(doc);
+        while (m.find()) {
+            documented.put(m.group(2), Integer.parseInt(m.group(1), 16));
+        }
+        java.util.Map<String, Integer> known = new java.util.TreeMap<>();
+        for (EnclaveStatus s : EnclaveStatus.values()) {
+            known.put(s.name(), s.code());
+        }
+        assertEquals(known, documented);
+    }
+
     @Test
     void statusesParseAsUsersWriteThem() {
         for (EnclaveStatus s : EnclaveStatus.values()) {
