@@ -21,7 +21,7 @@ import java.util.Random;
 /**
  * `enclavectl bench ecall`: ECALL latency and rate against the running enclave, through the Java SDK as an
  * application calls (one thread, one call connection). The module must follow the test module's contract
- * (docs/module-runtime.md, "The test module's ECALLs"): ECALL 0 empty, ECALL 1 echo.
+ * (docs/module-runtime.md section 6, "The test module's ECALLs"): ECALL 0 empty, ECALL 1 echo.
  */
 @Command(name = "ecall", mixinStandardHelpOptions = true,
         description = {"Measure ECALLs into the running enclave: an empty ECALL, and one with 4 KiB in and 4 KiB "

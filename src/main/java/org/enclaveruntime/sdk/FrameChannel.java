@@ -214,9 +214,14 @@ final class FrameChannel implements AutoCloseable {
         return false;
     }
 
-    /** Waits until the socket is ready for {@code ops}, at most {@code timeout} (null: no bound). */
+    /**
+     * Waits until the socket is ready for {@code ops}, at most {@code timeout} (null: no bound). The wait is not
+     * interruptible, as an ECALL is not in SGX: an interrupted select returns at once for as long as the interrupt
+     * status is set, so it is cleared for the wait and set again afterwards.
+     */
     private void await(int ops, Duration timeout, String what) throws WireException {
         long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+        boolean interrupted = false;
         try {
             key.interestOps(ops);
             while (true) {
@@ -239,11 +244,16 @@ final class FrameChannel implements AutoCloseable {
                 if (ready > 0) {
                     return;
                 }
+                interrupted |= Thread.interrupted();
             }
         } catch (ClosedSelectorException | CancelledKeyException e) {
             throw closedHere(what);
         } catch (IOException e) {
             throw failure(e, "while waiting for " + what);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

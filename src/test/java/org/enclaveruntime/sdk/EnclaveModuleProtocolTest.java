@@ -480,6 +480,59 @@ class EnclaveModuleProtocolTest {
     }
 
     @Test
+    void anInterruptNeitherEndsNorSpinsACallAndStaysSet() throws Exception {
+        CountDownLatch inCall = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        enclave.script(new Good() {
+            @Override
+            void ecall(Peer p, int index, int outCapacity, byte[] in) throws IOException {
+                inCall.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                super.ecall(p, index, outCapacity, in);
+            }
+        });
+        assertTimeoutPreemptively(BOUND, () -> {
+            try (EnclaveModule m = load()) {
+                ExecutorService other = Executors.newSingleThreadExecutor();
+                AtomicReference<Thread> caller = new AtomicReference<>();
+                AtomicReference<Object> outcome = new AtomicReference<>();
+                try {
+                    Future<?> call = other.submit(() -> {
+                        caller.set(Thread.currentThread());
+                        try {
+                            byte[] out = m.call(1, new byte[]{5}, 1);
+                            outcome.set(Arrays.toString(out) + " interrupted=" + Thread.currentThread().isInterrupted());
+                        } catch (RuntimeException e) {
+                            outcome.set(e);
+                        }
+                    });
+                    assertTrue(inCall.await(10, TimeUnit.SECONDS));
+                    call.cancel(true); // interrupts the calling thread
+                    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+                    Thread.sleep(50);
+                    long cpu0 = mx.getThreadCpuTime(caller.get().getId());
+                    Thread.sleep(300);
+                    long cpu = mx.getThreadCpuTime(caller.get().getId()) - cpu0;
+                    assertTrue(cpu < TimeUnit.MILLISECONDS.toNanos(20), "the interrupted caller burned " + cpu / 1_000_000
+                            + " ms of CPU in 300 ms of waiting");
+                    release.countDown();
+                    other.shutdown();
+                    assertTrue(other.awaitTermination(10, TimeUnit.SECONDS), "the call returned once answered");
+                } finally {
+                    release.countDown();
+                    other.shutdownNow();
+                }
+                assertEquals("[5] interrupted=true", String.valueOf(outcome.get()), "the call completed, interrupt kept");
+                assertArrayEquals(new byte[]{6}, m.call(1, new byte[]{6}, 1));
+            }
+        });
+    }
+
+    @Test
     void closeEndsACallInFlightOnAnotherThreadAndRefusesLaterCalls() throws Exception {
         CountDownLatch inCall = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

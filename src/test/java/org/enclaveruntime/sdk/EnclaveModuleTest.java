@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The Java SDK against the real enclave runtime on KVM: the demo runtime with vsock (as VsockEndToEndTest boots
  * it), production mode, and the test module (src/guest/modules/test-module.c) signed here. Its ECALLs are the
- * contract in docs/module-runtime.md, "The test module's ECALLs".
+ * contract in docs/module-runtime.md section 6, "The test module's ECALLs".
  */
 @RequiresKvm
 class EnclaveModuleTest {
