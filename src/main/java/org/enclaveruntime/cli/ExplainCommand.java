@@ -3,6 +3,7 @@ package org.enclaveruntime.cli;
 import org.enclaveruntime.errors.EnclaveException;
 import org.enclaveruntime.errors.ErrorCode;
 import org.enclaveruntime.errors.GeneralErrors;
+import org.enclaveruntime.sdk.EnclaveStatus;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,13 +18,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** `enclavectl explain CODE` and `explain --list`: the long form of the error catalog. */
+/**
+ * `enclavectl explain CODE` and `explain --list`: the long form of the error catalog, and of the sgx_status_t
+ * values that module loads and calls fail with (docs/sdk.md), by value or name.
+ */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = "Explain an error code (such as E201): what it means and how to fix it.")
+        description = {"Explain an error code (such as E201): what it means and how to fix it.",
+                "Also explains the statuses of enclave module loads and calls (sgx_status_t), by value or name: "
+                        + "0x2003, SGX_ERROR_INVALID_SIGNATURE or INVALID_SIGNATURE."})
 final class ExplainCommand implements Runnable {
     static final class Selection {
         @Parameters(paramLabel = "CODE", completionCandidates = Codes.class,
-                description = "The error code, as printed after 'error'.")
+                description = "The error code, as printed after 'error', or an enclave status (0x2003, "
+                        + "SGX_ERROR_INVALID_SIGNATURE).")
         String code;
 
         @Option(names = "--list", description = "List every error code with its title.")
@@ -58,6 +65,17 @@ final class ExplainCommand implements Runnable {
         return m;
     }
 
+    /** The JSON of one enclave status. */
+    static Map<String, Object> asMap(EnclaveStatus s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", s.hex());
+        m.put("value", s.code());
+        m.put("name", s.sgxName());
+        m.put("title", s.title());
+        m.put("explanation", s.explanation());
+        return m;
+    }
+
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
@@ -72,9 +90,18 @@ final class ExplainCommand implements Runnable {
             });
             return;
         }
-        ErrorCode code = ErrorCatalog.find(selection.code).orElseThrow(() -> new EnclaveException(
-                GeneralErrors.UNKNOWN_CODE, "no error code '" + selection.code + "'"));
         int width = spec.usageMessage().width();
+        var catalogued = ErrorCatalog.find(selection.code);
+        if (catalogued.isEmpty()) {
+            EnclaveStatus status = EnclaveStatus.parse(selection.code).orElseThrow(() -> new EnclaveException(
+                    GeneralErrors.UNKNOWN_CODE, "no error code or enclave status '" + selection.code + "'"));
+            output.print(out, asMap(status), () -> status.hex() + " " + status.sgxName() + ": " + status.title()
+                    + "\n\n" + wrap(status.explanation(), width) + "\n"
+                    + wrap("An sgx_status_t value: what an enclave module load or call fails with (EnclaveStatus in "
+                    + "the Java SDK, docs/sdk.md), not an exit status of enclavectl.", width));
+            return;
+        }
+        ErrorCode code = catalogued.get();
         output.print(out, asMap(code), () -> code.id() + ": " + code.title() + "\n\n"
                 + wrap(code.explanation(), width) + "\n"
                 + wrap("What to do: " + code.remedy(), width)

@@ -15,7 +15,9 @@ public final class GeneralErrors {
 
     public static final ErrorCode UNKNOWN_CODE = new ErrorCode("E101", ExitStatus.USAGE, "unknown error code",
             "Run `enclavectl explain --list` to see every code.",
-            "`enclavectl explain CODE` takes a code such as E201, as printed in an error message.");
+            "`enclavectl explain CODE` takes a code such as E201, as printed in an error message, or the value or "
+                    + "name of an enclave status (sgx_status_t) such as 0x2003 or SGX_ERROR_INVALID_SIGNATURE; "
+                    + "docs/sdk.md lists the statuses.");
 
     public static final ErrorCode IO = new ErrorCode("E102", ExitStatus.FAILURE, "I/O error",
             "Check that the file or directory named in the message exists and is accessible, then retry.",

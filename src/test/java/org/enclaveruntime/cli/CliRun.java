@@ -6,13 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.ToIntFunction;
 
 /** One in-process run of enclavectl, as a user types it: exit status and what it printed. */
-record CliRun(int status, String out, String err) {
-    static CliRun of(String... args) {
+public record CliRun(int status, String out, String err) {
+    public static CliRun of(String... args) {
         return of(EnclaveCtl::run, args);
     }
 
     /** The same through another entry point (e.g. picocli alone, or the status shortcut). */
-    static synchronized CliRun of(ToIntFunction<String[]> command, String... args) {
+    public static synchronized CliRun of(ToIntFunction<String[]> command, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -10,11 +10,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** A real second JVM running one of the test mains, with its first line of output. */
-final class ChildJvm implements AutoCloseable {
-    final Process process;
+public final class ChildJvm implements AutoCloseable {
+    public final Process process;
     private final BufferedReader out;
 
-    ChildJvm(Class<?> main, String... args) throws IOException {
+    public ChildJvm(Class<?> main, String... args) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new java.util.ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), main.getName()));
@@ -24,7 +24,7 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** The child's first line, or a failure after the timeout (a hung child must not hang the suite). */
-    String firstLine(long timeoutSeconds) throws Exception {
+    public String firstLine(long timeoutSeconds) throws Exception {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return out.readLine();
@@ -34,7 +34,7 @@ final class ChildJvm implements AutoCloseable {
         }).get(timeoutSeconds, TimeUnit.SECONDS);
     }
 
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly(); // SIGKILL: no shutdown hooks, no cleanup
         process.waitFor(10, TimeUnit.SECONDS);
     }
