@@ -54,6 +54,7 @@ public final class EnclaveCtl implements Runnable {
             DoctorCommand.class,
             ImageCommand.class,
             ModuleCommand.class,
+            SdkCommand.class,
             CdsTrainingCommand.class,
             CommandLine.HelpCommand.class);
 

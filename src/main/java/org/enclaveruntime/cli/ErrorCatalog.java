@@ -12,6 +12,7 @@ import org.enclaveruntime.vmm.VmmErrors;
 import org.enclaveruntime.image.ImageErrors;
 import org.enclaveruntime.vsock.VsockErrors;
 import org.enclaveruntime.module.ModuleErrors;
+import org.enclaveruntime.sdk.edl.EdlErrors;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,6 +41,7 @@ public final class ErrorCatalog {
         codes.addAll(ImageErrors.ALL);
         codes.addAll(VsockErrors.ALL);
         codes.addAll(ModuleErrors.ALL);
+        codes.addAll(EdlErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }
