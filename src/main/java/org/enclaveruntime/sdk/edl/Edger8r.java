@@ -41,7 +41,9 @@ public final class Edger8r {
         c.generate(r.trusted(), false).forEach((name, text) -> out.put(r.trustedDir().resolve(name), text));
         c.generate(false, r.untrusted()).forEach((name, text) -> out.put(r.untrustedDir().resolve(name), text));
         if (r.javaPackage() != null) {
-            throw new UnsupportedOperationException("JAVA-TODO");
+            JavaProxyGenerator j = new JavaProxyGenerator(edl, r.javaPackage());
+            Path dir = r.javaDir().resolve(r.javaPackage().replace('.', '/'));
+            j.generate().forEach((name, text) -> out.put(dir.resolve(name), text));
         }
         List<String> written = new ArrayList<>();
         for (Map.Entry<Path, String> e : out.entrySet()) {

@@ -64,6 +64,13 @@ final class EdlLexer {
             } else if (c == '.' && text.startsWith("...", at)) {
                 at += 3;
                 out.add(new Token(Token.Kind.PUNCT, "...", pos));
+            } else if (c == '<' && !out.isEmpty() && out.get(out.size() - 1).is("include")) {
+                // `include <x.h>` is refused by the parser with its reason, not as a stray character.
+                at++;
+                out.add(new Token(Token.Kind.PUNCT, "<", pos));
+                while (at < text.length() && text.charAt(at) != '>' && text.charAt(at) != '\n') {
+                    at++;
+                }
             } else if (PUNCT.indexOf(c) >= 0) {
                 at++;
                 out.add(new Token(Token.Kind.PUNCT, String.valueOf(c), pos));

@@ -387,6 +387,10 @@ final class EdlParser {
     private void checkNames(String fname, Token nameTok, List<Param> params) {
         Set<String> names = new HashSet<>();
         for (Param p : params) {
+            if (p.name().startsWith("edl_") || p.name().equals("eid") || p.name().equals("retval")) {
+                throw invalid(new Token(Token.Kind.IDENT, p.name(), p.pos()), "parameter name '" + p.name() + "' of "
+                        + fname + " is taken by the generated code (eid, retval and names starting with edl_)");
+            }
             if (!names.add(p.name())) {
                 throw invalid(new Token(Token.Kind.IDENT, p.name(), p.pos()), "parameter name '" + p.name()
                         + "' used twice in " + fname);
@@ -420,7 +424,7 @@ final class EdlParser {
             next();
             Token n = next();
             if (n.kind() != Token.Kind.NUMBER || !n.text().matches("[1-9][0-9]{0,8}")) {
-                throw (n.kind() == Token.Kind.IDENT || n.is("]")
+                throw (n.kind() == Token.Kind.IDENT || n.kind() == Token.Kind.NUMBER || n.is("]")
                         ? unsupported(n, "array dimensions must be positive decimal numbers (found "
                         + n.describe() + ")")
                         : syntax(n, "expected an array dimension, found " + n.describe()));
