@@ -72,5 +72,6 @@ class ErrorCatalogTest {
             org.enclaveruntime.service.LifecycleErrors.class,
             org.enclaveruntime.image.ImageErrors.class,
             org.enclaveruntime.vsock.VsockErrors.class,
-            org.enclaveruntime.module.ModuleErrors.class);
+            org.enclaveruntime.module.ModuleErrors.class,
+            org.enclaveruntime.sdk.edl.EdlErrors.class);
 }
