@@ -24,6 +24,9 @@
 #define ABI_IO_BITMAP_GPA     0x88000u    /* shared by every TSS */
 #define ABI_FAULT_STACKS_GPA  0x90000u    /* vCPU i's fault stack: ABI_FAULT_STACK_SIZE bytes from here + i * size */
 #define ABI_FAULT_STACK_SIZE  0x400u
+#define ABI_FLUSH_STACKS_GPA  0xA000u     /* vCPU i's TLB flush stack (IST2): ABI_FLUSH_STACK_SIZE bytes from here + i * size */
+#define ABI_FLUSH_STACK_SIZE  64u
+#define ABI_FLUSH_VECTOR      0x20u       /* `int $0x20` from ring 3 reloads CR3: this vCPU's TLB is flushed */
 #define ABI_IMAGE_GPA         0x100000u
 
 /* vCPU stacks: slot i is [ram_size - (i+1) * ABI_STACK_SLOT_SIZE, ram_size - i * ABI_STACK_SLOT_SIZE); its lowest page is a guard. */
@@ -38,7 +41,7 @@
 #define ABI_SELECTOR_TSS      0x28u
 
 #define ABI_BOOT_INFO_MAGIC    0x45434C56u   /* "VLCE" in memory */
-#define ABI_BOOT_INFO_VERSION  2u
+#define ABI_BOOT_INFO_VERSION  3u         /* what the VMM writes; 3 added the module arena */
 #define ABI_BOOT_FLAG_DEBUG    (1u << 0)
 #define ABI_MAX_DEVICES        16u
 #define ABI_DEVICE_VSOCK       1u
@@ -57,9 +60,23 @@
 #define PORT_NOTIFY    0x504u
 #define PORT_REPORT    0x505u
 #define PORT_FAULT     0x506u   /* the VMM's fault stub only; the runtime never writes it */
+#define PORT_MODMEM    0x507u   /* value = GPA of a struct modmem_request (docs/module-runtime.md, section 1) */
 
 #define STATUS_READY   1u
 #define PANIC_MESSAGE_MAX 512u   /* bytes the VMM reads at most, NUL included */
+
+/* MODMEM requests (docs/module-runtime.md, section 1). */
+#define MODMEM_OP_MAP    1u
+#define MODMEM_OP_UNMAP  2u
+#define MODMEM_R         4u
+#define MODMEM_W         2u
+#define MODMEM_X         1u
+#define MODMEM_E_OP      1u   /* bad op or rights */
+#define MODMEM_E_RANGE   2u   /* dst/length misaligned or outside the arena */
+#define MODMEM_E_SOURCE  3u   /* src not user read/write RAM, or overlapping dst */
+#define MODMEM_E_STATE   4u   /* MAP: a page already present; UNMAP: a page not present or of another tag */
+#define MODMEM_E_REQUEST 5u   /* the request lies in the range it names, or (status left untouched) at a bad address */
+#define MODMEM_LABEL_SIZE 48u
 
 struct abi_device {
     uint32_t type;
@@ -78,6 +95,20 @@ struct boot_info {
     uint32_t cid;
     uint32_t device_count;
     struct abi_device devices[ABI_MAX_DEVICES];
+    uint64_t module_arena_gpa;    /* version >= 3; both multiples of 2 MiB, size 0 = no arena */
+    uint64_t module_arena_size;
+};
+
+/* 8-byte aligned, in user read/write RAM; the VMM writes only status. */
+struct modmem_request {
+    uint32_t op;
+    uint32_t rights;
+    uint64_t dst;
+    uint64_t length;
+    uint64_t src;
+    uint32_t tag;
+    uint32_t status;
+    uint8_t label[MODMEM_LABEL_SIZE];
 };
 
 /* Shared with the VMM while the guest runs: only ever accessed through the __atomic builtins. */
@@ -96,7 +127,12 @@ _Static_assert(offsetof(struct boot_info, stack_size) == 32, "boot_info.stack_si
 _Static_assert(offsetof(struct boot_info, cid) == 40, "boot_info.cid");
 _Static_assert(offsetof(struct boot_info, device_count) == 44, "boot_info.device_count");
 _Static_assert(offsetof(struct boot_info, devices) == 48, "boot_info.devices");
+_Static_assert(offsetof(struct boot_info, module_arena_gpa) == 304, "boot_info.module_arena_gpa");
+_Static_assert(offsetof(struct boot_info, module_arena_size) == 312, "boot_info.module_arena_size");
 _Static_assert(sizeof(struct abi_device) == 16, "boot_info device entry");
+_Static_assert(offsetof(struct modmem_request, status) == 36, "modmem_request.status");
+_Static_assert(offsetof(struct modmem_request, label) == 40, "modmem_request.label");
+_Static_assert(sizeof(struct modmem_request) == 88, "modmem_request");
 _Static_assert(offsetof(struct abi_device, mmio_gpa) == 8, "device.mmio_gpa");
 _Static_assert(sizeof(struct boot_info) <= 4096, "boot_info fits its page");
 _Static_assert(offsetof(struct control_page, shutdown_requested) == 0, "control.shutdown_requested");

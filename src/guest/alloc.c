@@ -14,6 +14,9 @@ void page_alloc_init(const struct boot_info *bi)
     uint64_t start = (bi->image_end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
     uint64_t stacks = (uint64_t)bi->vcpu_count * ABI_STACK_SLOT_SIZE;
     uint64_t end = stacks < bi->ram_size ? bi->ram_size - stacks : 0;
+    /* The module arena (boot info version 3) is the VMM's to map; the heap ends below it. */
+    if (bi->version >= 3 && bi->module_arena_size != 0 && bi->module_arena_gpa < end)
+        end = bi->module_arena_gpa;
     spin_lock(&alloc_lock);
     next_free = (uintptr_t)start;
     free_end = (uintptr_t)(end > start ? end : start);

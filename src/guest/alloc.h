@@ -1,8 +1,8 @@
 /*
- * The boot-time page allocator: hands out the free RAM between the loaded image and the vCPU stacks
- * (boot_info image_end up to ram_size - vcpu_count * 64 KiB). Allocations are never freed: what the
- * runtime allocates (virtqueues, vsock buffers) lives as long as the enclave, and what it reuses it
- * keeps in pools of its own.
+ * The boot-time page allocator: hands out the free RAM between the loaded image and the module arena
+ * (boot_info image_end up to module_arena_gpa; without an arena up to ram_size - vcpu_count * 64 KiB, the
+ * stacks). Allocations are never freed: what the runtime allocates (virtqueues, vsock buffers) lives as
+ * long as the enclave, and what it reuses it keeps in pools of its own.
  */
 #ifndef ENCLAVE_ALLOC_H
 #define ENCLAVE_ALLOC_H

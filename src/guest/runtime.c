@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "console.h"
 #include "cpu.h"
+#include "modmem.h"
 #include "panic.h"
 #include "ports.h"
 #include "services.h"
@@ -20,6 +21,10 @@
  */
 #define IDLE_POLLS 256
 
+/* Version 2 (no module arena) is still accepted: the runtime then has no module memory. */
+#define MIN_BOOT_INFO_VERSION 2u
+#define ARENA_ALIGN 0x200000u
+
 static const struct boot_info *boot_info_seen;
 
 const struct boot_info *runtime_boot_info(void)
@@ -34,9 +39,9 @@ static void check_boot_info(uint32_t vcpu, const struct boot_info *bi)
         panic("boot info at %p, expected at 0x%x (RSI at entry)", (const void *)bi, ABI_BOOT_INFO_GPA);
     if (bi->magic != ABI_BOOT_INFO_MAGIC)
         panic("boot info magic is 0x%08x, expected 0x%08x", bi->magic, ABI_BOOT_INFO_MAGIC);
-    /* Later versions only append fields, so anything from version 1 on is readable. */
-    if (bi->version < ABI_BOOT_INFO_VERSION)
-        panic("boot info version %u, this runtime needs at least %u", bi->version, ABI_BOOT_INFO_VERSION);
+    /* Later versions only append fields, so anything from the minimum on is readable. */
+    if (bi->version < MIN_BOOT_INFO_VERSION)
+        panic("boot info version %u, this runtime needs at least %u", bi->version, MIN_BOOT_INFO_VERSION);
     if (bi->vcpu_count == 0)
         panic("boot info vcpu_count is 0");
     if (bi->device_count > ABI_MAX_DEVICES)
@@ -45,6 +50,14 @@ static void check_boot_info(uint32_t vcpu, const struct boot_info *bi)
         panic("boot info image_end 0x%lx is beyond ram_size 0x%lx", bi->image_end, bi->ram_size);
     if (vcpu >= bi->vcpu_count)
         panic("vcpu %u started, but boot info vcpu_count is %u", vcpu, bi->vcpu_count);
+    if (bi->version >= 3 && bi->module_arena_size != 0) {
+        uint64_t stacks = (uint64_t)bi->vcpu_count * ABI_STACK_SLOT_SIZE;
+        uint64_t gpa = bi->module_arena_gpa, size = bi->module_arena_size;
+        if (gpa % ARENA_ALIGN || size % ARENA_ALIGN || gpa < bi->image_end || stacks > bi->ram_size
+            || size > bi->ram_size - stacks || gpa > bi->ram_size - stacks - size)
+            panic("boot info module arena 0x%lx + 0x%lx is not 2 MiB aligned between the image and the stacks",
+                  gpa, size);
+    }
 }
 
 static void wait_all_online(uint32_t count)
@@ -68,6 +81,7 @@ void runtime_start(uint32_t vcpu, const struct boot_info *bi)
     if (vcpu == BOOT_VCPU) {
         boot_info_seen = bi;
         page_alloc_init(bi);
+        modmem_init(bi);
         console_printf("enclave runtime %s: %u vCPU%s, %lu MiB RAM, cid %u%s\n", RUNTIME_VERSION,
                        bi->vcpu_count, bi->vcpu_count == 1 ? "" : "s", bi->ram_size >> 20, bi->cid,
                        bi->flags & ABI_BOOT_FLAG_DEBUG ? ", debug" : "");
@@ -94,6 +108,7 @@ static void serve_until(uint32_t vcpu, int (*done)(void))
             }
             cpu_spin_forever();
         }
+        modmem_idle(vcpu);
         if (services_poll(vcpu)) {
             polls = 0;
             continue;
@@ -103,6 +118,7 @@ static void serve_until(uint32_t vcpu, int (*done)(void))
             continue;
         }
         polls = 0;
+        modmem_wait(vcpu);   /* the modmem_idle at the top of the loop flushes before anything else runs */
         port_wait();   /* the VMM returns at once if shutdown is requested or device work is pending */
     }
 }

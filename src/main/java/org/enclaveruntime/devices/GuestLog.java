@@ -25,7 +25,7 @@ public final class GuestLog implements AutoCloseable {
     /** What a guest can make the VMM say. The level decides whether recording it costs a token at all. */
     private enum Kind {
         UNKNOWN_STATUS, REPORT, NOTIFY, UNCLAIMED_READ, UNCLAIMED_WRITE, PANIC, CONSOLE_FAILED, DEVICE_ERROR,
-        DEVICE_ACCESS_READ, DEVICE_ACCESS_WRITE, VSOCK;
+        DEVICE_ACCESS_READ, DEVICE_ACCESS_WRITE, VSOCK, MODMEM;
 
         boolean enabled() {
             return switch (this) {
@@ -112,6 +112,14 @@ public final class GuestLog implements AutoCloseable {
      */
     public void deviceAccess(String device, int vcpu, long offset, int size, boolean write, long value, String why) {
         add(write ? Kind.DEVICE_ACCESS_WRITE : Kind.DEVICE_ACCESS_READ, vcpu, offset, value, size, device, why);
+    }
+
+    /**
+     * A MODMEM request (port 0x507) refused with {@code status}; {@code why} is a constant, so recording this
+     * allocates nothing.
+     */
+    public void modmem(int vcpu, long request, int status, String why) {
+        add(Kind.MODMEM, vcpu, request, status, 0, why);
     }
 
     /** How many lines the guest has caused so far, logged or suppressed (for tests). */
@@ -227,6 +235,8 @@ public final class GuestLog implements AutoCloseable {
             case DEVICE_ACCESS_WRITE -> LOG.warn("vCPU {}: {}-byte write of 0x{} to {} register 0x{}: {}",
                     vcpu, size, Long.toHexString(second), text, Long.toHexString(first), detail);
             case VSOCK -> LOG.warn("vsock: " + text, first, second);
+            case MODMEM -> LOG.warn("vCPU {}: MODMEM request at 0x{} refused with status {}: {}", vcpu,
+                    Long.toHexString(first), second, text);
         }
     }
 

@@ -111,9 +111,13 @@ public final class ModuleKeys {
         throw bad(file + ": no \"BEGIN CERTIFICATE\" block");
     }
 
+    /** The enclave's verifier (src/guest/rsa.c) refuses larger public exponents, so signing with one must fail here. */
+    private static final int MAX_RSA_EXPONENT_BITS = 256;
+
     /** The scheme {@code key} signs with: RSA with a 3072-bit modulus or EC on P-384; anything else is refused. */
     public static KeyType typeOf(PublicKey key) {
-        if (key instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() == 3072) {
+        if (key instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() == 3072
+                && rsa.getPublicExponent().bitLength() <= MAX_RSA_EXPONENT_BITS) {
             return KeyType.RSA_3072;
         }
         if (key instanceof ECPublicKey ec && ec.getParams().getCurve().getField().getFieldSize() == 384) {
@@ -202,6 +206,10 @@ public final class ModuleKeys {
     }
 
     private static String describe(PublicKey key) {
+        if (key instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() == 3072) {
+            return "the RSA key's public exponent has " + rsa.getPublicExponent().bitLength()
+                    + " bits; the enclave takes exponents below 2^256 (FIPS 186-4), e.g. 3 or 65537";
+        }
         if (key instanceof RSAPublicKey rsa) {
             return "the key is RSA with a " + rsa.getModulus().bitLength() + "-bit modulus, not 3072";
         }

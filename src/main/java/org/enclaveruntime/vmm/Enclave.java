@@ -50,6 +50,8 @@ public final class Enclave implements AutoCloseable {
     private final AtomicBoolean workPending = new AtomicBoolean();
     private final GuestMemory memory;
     private final HypercallPorts power;
+    /** Port 0x507: the module arena's pages (docs/module-runtime.md, section 1). */
+    private final ModuleMemory modules;
     private final DeviceBus ports;
     private final DeviceBus mmio;
     private final NotifyEventFd notify;
@@ -65,8 +67,8 @@ public final class Enclave implements AutoCloseable {
      * Wires the devices and one runner per vCPU around a VM that {@link VmBuilder} has set up; the vCPUs run
      * only after {@link #start}. From here on the enclave owns {@code resources} and releases them on close.
      */
-    Enclave(VmSpec spec, long bootStartNanos, GuestMemory memory, Serial8250 serial, GuestLog guestLog,
-            NotifyEventFd notify, List<KvmVcpu> vcpus, List<AutoCloseable> resources) {
+    Enclave(VmSpec spec, long bootStartNanos, GuestMemory memory, GuestLayout.SystemArea layout, Serial8250 serial,
+            GuestLog guestLog, NotifyEventFd notify, List<KvmVcpu> vcpus, List<AutoCloseable> resources) {
         this.spec = spec;
         this.bootStartNanos = bootStartNanos;
         this.memory = memory;
@@ -76,6 +78,8 @@ public final class Enclave implements AutoCloseable {
         ports = DeviceBus.ports(guestLog);
         ports.register(Serial8250.COM1, Serial8250.REGISTERS, "COM1", serial);
         ports.register(HypercallPorts.BASE, HypercallPorts.PORTS, "power", power);
+        modules = new ModuleMemory(memory, layout, guestLog);
+        ports.register(ModuleMemory.PORT, 1, "modmem", modules);
         mmio = DeviceBus.mmio(guestLog);
         vsock = spec.vsockSocket() == null ? null : attachVsock(spec, guestLog);
         for (KvmVcpu vcpu : vcpus) {
@@ -394,6 +398,11 @@ public final class Enclave implements AutoCloseable {
         }
     }
 
+    /** " in module <tag> (MRENCLAVE ...) at module offset 0x..." when rip is in module code, else "". */
+    String moduleAt(long rip) {
+        return modules.attribution(rip);
+    }
+
     void crashed(int vcpu, String reason, String registers) {
         LOG.error("enclave crashed on vCPU {}: {}; registers: {}", vcpu, reason, registers);
         end(new EnclaveExit.Crashed(reason, vcpu, registers));
@@ -451,7 +460,7 @@ public final class Enclave implements AutoCloseable {
         public void fault(int vcpu, long vector) {
             GuestFault fault = GuestFault.read(memory, vcpu);
             if (fault.isFromStub(vector)) {
-                crashed(vcpu, fault.describe(), fault.registers());
+                crashed(vcpu, fault.describe() + modules.attribution(fault.rip()), fault.registers());
             } else {
                 crashed(vcpu, "the guest wrote 0x" + Long.toHexString(vector) + " to the FAULT port outside the"
                         + " fault stub", "(none: no fault frame)");

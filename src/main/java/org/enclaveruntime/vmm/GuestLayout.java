@@ -35,6 +35,13 @@ public final class GuestLayout {
     /** vCPU i's fault stack (IST1 and RSP0 of its TSS) is [FAULT_STACKS_GPA + i * size, + size). */
     public static final long FAULT_STACKS_GPA = 0x90000;
     public static final int FAULT_STACK_SIZE = 0x400;
+    /**
+     * vCPU i's flush stack (IST2 of its TSS, used only by the TLB flush gate, vector 0x20) is
+     * [FLUSH_STACKS_GPA + i * size, + size): apart from the fault stack, so a flush never overwrites a fault
+     * frame. The CPU pushes 40 bytes and the stub 8; 255 vCPUs take 16320 bytes, below 0xE000.
+     */
+    public static final long FLUSH_STACKS_GPA = 0xA000;
+    public static final int FLUSH_STACK_SIZE = 64;
     public static final long IMAGE_GPA = 0x100000;
     /** Each vCPU's stack slot; its lowest page is the guard (not present). */
     public static final long STACK_SIZE = 0x10000;
@@ -58,6 +65,9 @@ public final class GuestLayout {
     public static final int BOOT_INFO_DEVICE_SIZE = 16;
     public static final int BOOT_INFO_DEVICE_TYPE_OFFSET = 0;
     public static final int BOOT_INFO_DEVICE_MMIO_GPA_OFFSET = 8;
+    /** Version 3: the module arena (docs/module-runtime.md, section 1), after the 16 device slots. */
+    public static final int BOOT_INFO_MODULE_ARENA_GPA_OFFSET = 304;
+    public static final int BOOT_INFO_MODULE_ARENA_SIZE_OFFSET = 312;
     public static final int DEVICE_TYPE_VSOCK = 1;
     public static final int BOOT_INFO_MAX_DEVICES = 16;
     public static final int DEVICE_SLOT_SIZE = 0x1000;
@@ -72,14 +82,18 @@ public final class GuestLayout {
     private static final int TSS_HEADER_BYTES = 0x68;
     private static final int TSS_RSP0_OFFSET = 4;
     private static final int TSS_IST1_OFFSET = 0x24;
+    private static final int TSS_IST2_OFFSET = 0x2C;
     private static final int TSS_IOMAP_BASE_OFFSET = 0x66;
 
     public static final int BOOT_INFO_MAGIC = 0x45434C56;
-    public static final int BOOT_INFO_VERSION = 2;
+    public static final int BOOT_INFO_VERSION = 3;
     public static final int BOOT_FLAG_DEBUG = 1;
 
     private static final long PAGE_4K = 0x1000;
+    private static final long PAGE_2M = 0x200000;
     private static final long GIB = 1L << 30;
+    /** The module arena takes at most this much, a quarter of RAM and half the RAM between image and stacks. */
+    public static final long MODULE_ARENA_MAX = 64L << 20;
     /** PML4, PDPT and at least one page table for the first 2 MiB, beside the page directories. */
     private static final int FIXED_TABLE_PAGES = 3;
     /** Page tables held back for the image, the vCPU stacks and their guards (4 KiB granularity there). */
@@ -128,13 +142,31 @@ public final class GuestLayout {
         return FAULT_STACKS_GPA + (long) (vcpu + 1) * FAULT_STACK_SIZE;
     }
 
+    public static long flushStackTop(int vcpu) {
+        return FLUSH_STACKS_GPA + (long) (vcpu + 1) * FLUSH_STACK_SIZE;
+    }
+
+    /**
+     * What the VMM laid out besides the fixed addresses: the module arena and the protections the page tables
+     * were written with (later ranges win; everything no range names is user RW).
+     */
+    record SystemArea(ModuleArena arena, List<IdentityMap.Range> ranges) {
+        SystemArea {
+            ranges = List.copyOf(ranges);
+        }
+    }
+
     /** Writes everything of docs/guest-abi.md below the image and the page tables for all of it. */
-    static void writeSystemArea(GuestMemory m, int vcpus, boolean debug, long ramSize, RuntimeElf elf, long cid) {
+    static SystemArea writeSystemArea(GuestMemory m, int vcpus, boolean debug, long ramSize, RuntimeElf elf,
+            long cid) {
         writeGdt(m, vcpus);
         writeTss(m, vcpus);
         FaultStub.write(m, vcpus);
         writeBootInfo(m, vcpus, debug, ramSize, elf.imageEnd(), cid);
-        writePageTables(m, ramSize, vcpus, elf.segments());
+        SystemArea area = writePageTables(m, ramSize, vcpus, elf.segments(), elf.imageEnd());
+        m.writeU64(BOOT_INFO_GPA + BOOT_INFO_MODULE_ARENA_GPA_OFFSET, area.arena().gpa());
+        m.writeU64(BOOT_INFO_GPA + BOOT_INFO_MODULE_ARENA_SIZE_OFFSET, area.arena().size());
+        return area;
     }
 
     /**
@@ -169,6 +201,7 @@ public final class GuestLayout {
             long tss = tss(i);
             m.writeU64(tss + TSS_RSP0_OFFSET, faultStackTop(i));
             m.writeU64(tss + TSS_IST1_OFFSET, faultStackTop(i));
+            m.writeU64(tss + TSS_IST2_OFFSET, flushStackTop(i));
             m.writeU16(tss + TSS_IOMAP_BASE_OFFSET, (int) (IO_BITMAP_GPA - tss));
         }
         m.writeU8(IO_BITMAP_GPA + IO_BITMAP_BYTES, 0xff);
@@ -178,7 +211,8 @@ public final class GuestLayout {
      * The protections of docs/guest-abi.md: the VMM's structures supervisor-only, boot info user read-only,
      * the image W^X by its PT_LOAD flags, a guard page below every stack, everything else user RW+NX.
      */
-    static void writePageTables(GuestMemory m, long ramSize, int vcpus, List<RuntimeElf.Segment> segments) {
+    static SystemArea writePageTables(GuestMemory m, long ramSize, int vcpus, List<RuntimeElf.Segment> segments,
+            long imageEnd) {
         List<IdentityMap.Range> ranges = new ArrayList<>();
         ranges.add(IdentityMap.Range.absent(0, IMAGE_GPA));
         ranges.add(new IdentityMap.Range(GDT_GPA, GDT_GPA + GDT_BYTES, IdentityMap.SUPERVISOR_RW));
@@ -189,12 +223,34 @@ public final class GuestLayout {
         ranges.add(new IdentityMap.Range(PAGE_TABLES_GPA, PAGE_TABLES_END, IdentityMap.SUPERVISOR_RW));
         ranges.add(new IdentityMap.Range(TSS_GPA, IO_BITMAP_GPA + IO_BITMAP_BYTES + 1, IdentityMap.SUPERVISOR_RW));
         ranges.add(new IdentityMap.Range(FAULT_STACKS_GPA, faultStackTop(vcpus - 1), IdentityMap.SUPERVISOR_RW));
+        ranges.add(new IdentityMap.Range(FLUSH_STACKS_GPA, flushStackTop(vcpus - 1), IdentityMap.SUPERVISOR_RW));
         ranges.addAll(IdentityMap.imageRanges(segments));
         for (int i = 0; i < vcpus; i++) {
             long guard = stackGuard(ramSize, i);
             ranges.add(IdentityMap.Range.absent(guard, guard + STACK_GUARD_SIZE));
         }
+        ModuleArena arena = moduleArena(ramSize, vcpus, imageEnd, ranges);
+        if (arena.size() > 0) {
+            ranges.add(IdentityMap.Range.absent(arena.gpa(), arena.end()));
+        }
         IdentityMap.write(m, PAGE_TABLES_GPA, PAGE_TABLES_END, ramSize + DEVICE_WINDOW_SIZE, ranges);
+        return new SystemArea(arena, ranges);
+    }
+
+    /**
+     * The module arena: whole 2 MiB regions just below the lowest stack slot, a quarter of RAM (at most
+     * {@link #MODULE_ARENA_MAX}) but never more than half the RAM between the image and the stacks (the
+     * runtime's heap keeps the rest), and only as many regions as the page-table area has spare tables (each
+     * region is mapped with 4 KiB pages): a VM whose tables fit without an arena gets a smaller one or none.
+     */
+    static ModuleArena moduleArena(long ramSize, int vcpus, long imageEnd, List<IdentityMap.Range> ranges) {
+        long top = stacksBottom(ramSize, vcpus) & -PAGE_2M;
+        long free = Math.max(0, top - imageEnd);
+        long size = Math.min(Math.min(ramSize / 4, MODULE_ARENA_MAX), free / 2) & -PAGE_2M;
+        long spareTables = (PAGE_TABLES_END - PAGE_TABLES_GPA) / PAGE_4K
+                - IdentityMap.tablePages(ramSize + DEVICE_WINDOW_SIZE, ranges);
+        size = Math.min(size, Math.max(0, spareTables) * PAGE_2M);
+        return size == 0 ? ModuleArena.NONE : new ModuleArena(top - size, size);
     }
 
     /**

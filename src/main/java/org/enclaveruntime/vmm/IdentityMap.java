@@ -22,6 +22,7 @@ final class IdentityMap {
     private static final long USER = 0x4;
     private static final long LARGE = 0x80;
     private static final long NO_EXECUTE = 1L << 63;
+    private static final long ADDRESS = 0x000f_ffff_ffff_f000L;
     /** Upper levels allow everything: the CPU combines the levels, so the leaf entry alone decides. */
     private static final long TABLE = PRESENT | WRITABLE | USER;
 
@@ -32,6 +33,11 @@ final class IdentityMap {
     static final long SUPERVISOR_RO = PRESENT | NO_EXECUTE;
     static final long SUPERVISOR_RX = PRESENT;
     static final long ABSENT = 0;
+    /** The leaf bits of a user page with module rights R (always), W, X: W^X is the caller's business. */
+    static long userFlags(boolean writable, boolean executable) {
+        return PRESENT | USER | (writable ? WRITABLE : 0) | (executable ? 0 : NO_EXECUTE);
+    }
+
 
     private static final long PAGE_4K = 0x1000;
     private static final long PAGE_2M = 0x200000;
@@ -97,13 +103,7 @@ final class IdentityMap {
             firstPd = g == 0 ? pd : firstPd;
             m.writeU64(pdpt + 8 * g, pd | TABLE);
         }
-        TreeSet<Long> fineRegions = new TreeSet<>();
-        for (Range r : ranges) {
-            long last = Math.min(r.end(), mappedEnd) - 1;
-            for (long region = r.start() / PAGE_2M; region <= last / PAGE_2M && r.start() < mappedEnd; region++) {
-                fineRegions.add(region);
-            }
-        }
+        TreeSet<Long> fineRegions = fineRegions(mappedEnd, ranges);
         for (long region = 0; region < mappedEnd / PAGE_2M; region++) {
             long pde = firstPd + 8 * region; // the directories are consecutive pages
             long base = region * PAGE_2M;
@@ -113,14 +113,75 @@ final class IdentityMap {
             }
             long pt = tables.next();
             m.writeU64(pde, pt | TABLE);
+            // Only the few ranges that touch this region are looked at per page (the VMM boots on a cold JVM,
+            // where 64 MiB of arena is 16384 page lookups); a region one range covers whole is filled at once.
+            List<Range> here = touching(ranges, base, base + PAGE_2M);
+            Range last = here.isEmpty() ? null : here.get(here.size() - 1);
+            if (last != null && last.start() <= base && last.end() >= base + PAGE_2M) {
+                if (last.flags() != ABSENT) {
+                    for (int i = 0; i < ENTRIES; i++) {
+                        m.writeU64(pt + 8L * i, (base + i * PAGE_4K) | last.flags());
+                    }
+                }
+                continue;
+            }
             for (int i = 0; i < ENTRIES; i++) {
                 long gpa = base + i * PAGE_4K;
-                long flags = flagsOf(gpa, ranges);
+                long flags = flagsOf(gpa, here);
                 if (flags != ABSENT) {
                     m.writeU64(pt + 8L * i, gpa | flags);
                 }
             }
         }
+    }
+
+    /** The ranges that overlap [start, end), in their order (later ones still win). */
+    private static List<Range> touching(List<Range> ranges, long start, long end) {
+        List<Range> touching = new ArrayList<>();
+        for (Range r : ranges) {
+            if (r.start() < end && r.end() > start) {
+                touching.add(r);
+            }
+        }
+        return touching;
+    }
+
+    /** The 2 MiB regions (by index) that some range touches: each gets a page table of 4 KiB entries. */
+    private static TreeSet<Long> fineRegions(long mappedEnd, List<Range> ranges) {
+        TreeSet<Long> fineRegions = new TreeSet<>();
+        for (Range r : ranges) {
+            long last = Math.min(r.end(), mappedEnd) - 1;
+            for (long region = r.start() / PAGE_2M; region <= last / PAGE_2M && r.start() < mappedEnd; region++) {
+                fineRegions.add(region);
+            }
+        }
+        return fineRegions;
+    }
+
+    /** Pages {@link #write} takes for [0, mappedEnd) with these ranges: PML4, PDPT, directories, tables. */
+    static long tablePages(long mappedEnd, List<Range> ranges) {
+        return 2 + (mappedEnd + GIB - 1) / GIB + fineRegions(mappedEnd, ranges).size();
+    }
+
+    /**
+     * The address of the 4 KiB-page entry that maps {@code gpa} in the tables at {@code cr3}, or -1 when a
+     * level is not present or a 2 MiB page maps it. Only for tables the VMM wrote (their entries are trusted).
+     */
+    static long leafEntry(GuestMemory m, long cr3, long gpa) {
+        long table = cr3;
+        for (int level = 3; level > 0; level--) {
+            long e = m.readU64(table + 8 * ((gpa >>> (12 + 9 * level)) & 511));
+            if ((e & PRESENT) == 0 || (level == 1 && (e & LARGE) != 0)) {
+                return -1;
+            }
+            table = e & ADDRESS;
+        }
+        return table + 8 * ((gpa >>> 12) & 511);
+    }
+
+    /** A 4 KiB leaf entry for the identity page at {@code gpa} (the CPU's accessed/dirty bits left clear). */
+    static long entry(long gpa, long flags) {
+        return flags == ABSENT ? 0 : gpa | flags;
     }
 
     private static long flagsOf(long gpa, List<Range> ranges) {

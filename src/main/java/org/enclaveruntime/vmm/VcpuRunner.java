@@ -5,6 +5,7 @@ import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import org.enclaveruntime.devices.DeviceBus;
 import org.enclaveruntime.kvm.KvmAbi;
+import org.enclaveruntime.kvm.KvmRegs;
 import org.enclaveruntime.kvm.KvmVcpu;
 import org.enclaveruntime.linux.LibC;
 import org.enclaveruntime.linux.Native;
@@ -65,7 +66,7 @@ final class VcpuRunner implements Runnable {
                 } else if (reason == KvmAbi.KVM_EXIT_MMIO) {
                     handleMmio();
                 } else if (reason != KvmAbi.KVM_EXIT_INTR) {
-                    enclave.crashed(index, describe(reason), vcpu.describeRegisters());
+                    enclave.crashed(index, describe(reason) + inModule(reason), vcpu.describeRegisters());
                     return;
                 }
             }
@@ -100,6 +101,16 @@ final class VcpuRunner implements Runnable {
         } else {
             vcpu.setMmioData(mmio.read(index, address, length));
         }
+    }
+
+    /** Where a triple fault happened, if in module code (docs/module-runtime.md, "Crash attribution"). */
+    private String inModule(int reason) {
+        if (reason != KvmAbi.KVM_EXIT_SHUTDOWN) {
+            return "";
+        }
+        KvmRegs regs = new KvmRegs();
+        vcpu.getRegs(regs);
+        return enclave.moduleAt(regs.get(KvmAbi.Regs.RIP));
     }
 
     private String describe(int reason) {

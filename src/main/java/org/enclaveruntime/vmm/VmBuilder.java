@@ -82,7 +82,8 @@ public final class VmBuilder {
         memory.registerWith(vm, 0);
 
         RuntimeLoader.load(elf, memory);
-        GuestLayout.writeSystemArea(memory, spec.vcpuCount(), spec.debug(), spec.memoryBytes(), elf, spec.cid());
+        GuestLayout.SystemArea layout = GuestLayout.writeSystemArea(memory, spec.vcpuCount(), spec.debug(),
+                spec.memoryBytes(), elf, spec.cid());
         if (spec.vsockSocket() != null) {
             GuestLayout.listDevices(memory, spec.memoryBytes(), List.of(GuestLayout.DEVICE_TYPE_VSOCK));
             // A Linux driver's QueueNotify then costs no exit either, like the runtime's NOTIFY port.
@@ -105,7 +106,7 @@ public final class VmBuilder {
             setEntryState(vcpu, spec.vcpuCount(), elf.entry(), spec.memoryBytes());
             vcpus.add(vcpu);
         }
-        return new Enclave(spec, start, memory, serial, guestLog, notify, vcpus, resources);
+        return new Enclave(spec, start, memory, layout, serial, guestLog, notify, vcpus, resources);
     }
 
     /** Closes {@code resources} newest first, logging (not throwing) a close that fails; leaves the list empty. */

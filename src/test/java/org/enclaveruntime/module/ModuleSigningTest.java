@@ -178,6 +178,21 @@ class ModuleSigningTest {
     }
 
     @Test
+    void anRsaExponentTheEnclaveCannotVerifyIsRefusedAtSigning() throws Exception {
+        java.security.KeyPairGenerator gen = java.security.KeyPairGenerator.getInstance("RSA");
+        gen.initialize(new java.security.spec.RSAKeyGenParameterSpec(3072,
+                java.math.BigInteger.ONE.shiftLeft(256).add(java.math.BigInteger.valueOf(297))));
+        java.security.KeyPair pair = gen.generateKeyPair();
+        Path key = Files.writeString(dir.resolve("big-exponent.pem"), "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pair.getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n");
+        Result r = run("module", "sign", "--key", key.toString(), "--config", config.toString(),
+                TestModule.path().toString(), "--out", dir.resolve("x.so").toString());
+        assertEquals(7, r.status(), r.toString());
+        assertTrue(r.err().contains("E808") && r.err().contains("2^256"), r.toString());
+    }
+
+    @Test
     void refusalsReachTheUserWithTheirCode() throws Exception {
         byte[] wx = TestModule.bytes();
         int load = TestModule.phdr(wx, TestModule.header(wx, TestModule.PT_LOAD, 1));

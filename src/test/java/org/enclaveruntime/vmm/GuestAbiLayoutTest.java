@@ -25,8 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * checks that it prints everything the header declares and that each equals its Java counterpart.
  */
 class GuestAbiLayoutTest {
-    private static final int BOOT_INFO_SIZE = GuestLayout.BOOT_INFO_DEVICES_OFFSET
-            + GuestLayout.BOOT_INFO_MAX_DEVICES * GuestLayout.BOOT_INFO_DEVICE_SIZE;
+    private static final int BOOT_INFO_SIZE = GuestLayout.BOOT_INFO_MODULE_ARENA_SIZE_OFFSET + 8;
 
     /** The Java value of each name guest_abi_layout.c prints. */
     private static final Map<String, Long> JAVA = Map.ofEntries(
@@ -43,6 +42,32 @@ class GuestAbiLayoutTest {
             entry("ABI_FAULT_STACKS_GPA", GuestLayout.FAULT_STACKS_GPA),
             entry("ABI_FAULT_STACK_SIZE", (long) GuestLayout.FAULT_STACK_SIZE),
             entry("ABI_IMAGE_GPA", GuestLayout.IMAGE_GPA),
+            entry("ABI_FLUSH_STACKS_GPA", GuestLayout.FLUSH_STACKS_GPA),
+            entry("ABI_FLUSH_STACK_SIZE", (long) GuestLayout.FLUSH_STACK_SIZE),
+            entry("ABI_FLUSH_VECTOR", (long) FaultStub.FLUSH_VECTOR),
+            entry("PORT_MODMEM", (long) ModuleMemory.PORT),
+            entry("MODMEM_OP_MAP", (long) ModuleMemory.OP_MAP),
+            entry("MODMEM_OP_UNMAP", (long) ModuleMemory.OP_UNMAP),
+            entry("MODMEM_R", (long) ModuleMemory.R),
+            entry("MODMEM_W", (long) ModuleMemory.W),
+            entry("MODMEM_X", (long) ModuleMemory.X),
+            entry("MODMEM_E_OP", (long) ModuleMemory.E_OP),
+            entry("MODMEM_E_RANGE", (long) ModuleMemory.E_RANGE),
+            entry("MODMEM_E_SOURCE", (long) ModuleMemory.E_SOURCE),
+            entry("MODMEM_E_STATE", (long) ModuleMemory.E_STATE),
+            entry("MODMEM_E_REQUEST", (long) ModuleMemory.E_REQUEST),
+            entry("MODMEM_LABEL_SIZE", (long) ModuleMemory.LABEL_BYTES),
+            entry("boot_info.module_arena_gpa", (long) GuestLayout.BOOT_INFO_MODULE_ARENA_GPA_OFFSET),
+            entry("boot_info.module_arena_size", (long) GuestLayout.BOOT_INFO_MODULE_ARENA_SIZE_OFFSET),
+            entry("modmem_request.op", (long) ModuleMemory.OFFSET_OP),
+            entry("modmem_request.rights", (long) ModuleMemory.OFFSET_RIGHTS),
+            entry("modmem_request.dst", (long) ModuleMemory.OFFSET_DST),
+            entry("modmem_request.length", (long) ModuleMemory.OFFSET_LENGTH),
+            entry("modmem_request.src", (long) ModuleMemory.OFFSET_SRC),
+            entry("modmem_request.tag", (long) ModuleMemory.OFFSET_TAG),
+            entry("modmem_request.status", (long) ModuleMemory.OFFSET_STATUS),
+            entry("modmem_request.label", (long) ModuleMemory.OFFSET_LABEL),
+            entry("sizeof.modmem_request", (long) ModuleMemory.REQUEST_BYTES),
             entry("ABI_STACK_SLOT_SIZE", GuestLayout.STACK_SIZE),
             entry("ABI_STACK_GUARD_SIZE", GuestLayout.STACK_GUARD_SIZE),
             entry("ABI_SELECTOR_CODE0", (long) GuestLayout.SELECTOR_CODE0),

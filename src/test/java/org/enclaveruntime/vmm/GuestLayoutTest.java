@@ -20,7 +20,7 @@ class GuestLayoutTest {
     private static final long P = 1, W = 2, U = 4, LARGE = 0x80, NX = 1L << 63;
 
     /** The leaf entry's P, R/W, U/S and NX bits for {@code gpa} (0 when some level is not present). */
-    private static long leaf(GuestMemory m, long gpa) {
+    static long leaf(GuestMemory m, long gpa) {
         long table = GuestLayout.PAGE_TABLES_GPA;
         for (int level = 3; level >= 0; level--) {
             long e = m.readU64(table + 8 * ((gpa >>> (12 + 9 * level)) & 511));
@@ -66,13 +66,16 @@ class GuestLayoutTest {
             assertEquals(0, leaf(m, 0x5000));
             assertEquals(P | U | NX, leaf(m, GuestLayout.BOOT_INFO_GPA), "boot info: user read-only");
             assertEquals(P | W | U | NX, leaf(m, GuestLayout.CONTROL_GPA));
-            assertEquals(0, leaf(m, 0xa000));
+            assertEquals(P | W | NX, leaf(m, 0xa000), "the flush stacks");
+            assertEquals(0, leaf(m, 0xc000));
             assertEquals(P | W | NX, leaf(m, GuestLayout.PAGE_TABLES_GPA));
             assertEquals(P | W | NX, leaf(m, GuestLayout.PAGE_TABLES_END - 1));
             assertEquals(P | W | NX, leaf(m, GuestLayout.tss(VCPUS - 1)));
             assertEquals(P | W | NX, leaf(m, GuestLayout.IO_BITMAP_GPA + GuestLayout.IO_BITMAP_BYTES));
             assertEquals(P | W | NX, leaf(m, GuestLayout.faultStackTop(VCPUS - 1) - 1));
             assertEquals(0, leaf(m, GuestLayout.faultStackTop(VCPUS - 1) + 0x1000), "no fault stack beyond the last vCPU");
+            assertEquals(P | W | NX, leaf(m, GuestLayout.FLUSH_STACKS_GPA), "flush stacks: supervisor-only");
+            assertEquals(0, leaf(m, GuestLayout.FLUSH_STACKS_GPA + 0x1000), "no flush stack beyond the last vCPU");
             assertEquals(P | U, leaf(m, GuestLayout.IMAGE_GPA), "text: R+X");
             assertEquals(P | U | NX, leaf(m, GuestLayout.IMAGE_GPA + 0x1000), "rodata: R");
             assertEquals(P | W | U | NX, leaf(m, GuestLayout.IMAGE_GPA + 0x2000), "data: RW+NX");
@@ -101,6 +104,7 @@ class GuestLayoutTest {
                 long tss = GuestLayout.tss(i);
                 assertEquals(GuestLayout.faultStackTop(i), m.readU64(tss + 0x24), "IST1 of vCPU " + i);
                 assertEquals(GuestLayout.faultStackTop(i), m.readU64(tss + 4), "RSP0 of vCPU " + i);
+                assertEquals(GuestLayout.flushStackTop(i), m.readU64(tss + 0x2c), "IST2 of vCPU " + i);
                 assertEquals(GuestLayout.IO_BITMAP_GPA, tss + m.readU16(tss + 0x66), "I/O map of vCPU " + i);
                 assertEquals(0xff, m.readU8(tss + GuestLayout.tssLimit(i)), "the byte after the bitmap");
                 long descriptor = GuestLayout.GDT_GPA + GuestLayout.tssSelector(i);
@@ -112,11 +116,47 @@ class GuestLayoutTest {
             assertTrue(GuestLayout.gdtLimit(255) < GuestLayout.GDT_BYTES, "255 TSS descriptors fit the GDT");
             assertTrue(GuestLayout.tss(255) <= GuestLayout.IO_BITMAP_GPA, "255 TSSes fit below the bitmap");
             assertTrue(GuestLayout.faultStackTop(254) <= GuestLayout.IMAGE_GPA, "255 fault stacks fit below 1 MiB");
+            assertTrue(GuestLayout.flushStackTop(254) <= 0xE000, "255 flush stacks fit below 0xE000");
+            assertEquals(0, leaf(m, 0xE000), "nothing mapped after the flush stacks");
+        }
+    }
+
+    /**
+     * Vector 0x20 is the TLB flush gate: ring 3 may raise it (DPL 3), it runs on IST2 and its stub reloads
+     * CR3; the exception gates keep DPL 0 and IST1; no other vector is present.
+     */
+    @Test
+    void theFlushGateIsUserCallableOnItsOwnStack() {
+        RuntimeElf elf = RuntimeElf.parse(ByteBuffer.wrap(twoSegmentElf()), "test guest")
+                .requireFits(RAM, GuestLayout.stacksBottom(RAM, VCPUS));
+        try (GuestMemory m = GuestMemory.create(RAM, MemoryBacking.ORDINARY)) {
+            GuestLayout.writeSystemArea(m, VCPUS, false, RAM, elf, 3);
+            for (int vector = 0; vector < 256; vector++) {
+                long low = m.readU64(GuestLayout.IDT_GPA + 16L * vector);
+                long type = (low >>> 40) & 0xff;
+                if (vector == 0x20) {
+                    assertEquals(0xEE, type, "present, DPL 3, 64-bit interrupt gate");
+                    assertEquals(2, (low >>> 32) & 7, "IST2");
+                    assertEquals(GuestLayout.SELECTOR_CODE0, (low >>> 16) & 0xffff);
+                    long handler = (low & 0xffff) | (((low >>> 48) & 0xffff) << 16)
+                            | (m.readU64(GuestLayout.IDT_GPA + 16L * vector + 8) << 32);
+                    byte[] code = new byte[10];
+                    m.read(handler, code, 0, code.length);
+                    // push %rax; mov %cr3,%rax; mov %rax,%cr3; pop %rax; iretq
+                    assertEquals("500f20d80f22d85848cf", java.util.HexFormat.of().formatHex(code));
+                    assertTrue(handler >= GuestLayout.FAULT_STUB_GPA && handler + 10 <= GuestLayout.FAULT_STUB_GPA + 0x1000);
+                } else if (vector < 32 && vector != 8) {
+                    assertEquals(0x8E, type, "exception gate " + vector + ": DPL 0");
+                    assertEquals(1, (low >>> 32) & 7, "exception gate " + vector + ": IST1");
+                } else {
+                    assertEquals(0, type, "vector " + vector + " not present");
+                }
+            }
         }
     }
 
     /** R+X at 1 MiB, R at +4 KiB, R+W (with bss) at +8 KiB. */
-    private static byte[] twoSegmentElf() {
+    static byte[] twoSegmentElf() {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 + 3 * 56 + 0x30)
                 .order(java.nio.ByteOrder.LITTLE_ENDIAN);
         long low = GuestLayout.IMAGE_GPA;
