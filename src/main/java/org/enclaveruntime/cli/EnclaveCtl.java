@@ -55,6 +55,7 @@ public final class EnclaveCtl implements Runnable {
             ImageCommand.class,
             ModuleCommand.class,
             BenchCommand.class,
+            SdkCommand.class,
             CdsTrainingCommand.class,
             CommandLine.HelpCommand.class);
 

@@ -13,6 +13,7 @@ import org.enclaveruntime.image.ImageErrors;
 import org.enclaveruntime.vsock.VsockErrors;
 import org.enclaveruntime.module.ModuleErrors;
 import org.enclaveruntime.sdk.SdkErrors;
+import org.enclaveruntime.sdk.edl.EdlErrors;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -42,6 +43,7 @@ public final class ErrorCatalog {
         codes.addAll(VsockErrors.ALL);
         codes.addAll(ModuleErrors.ALL);
         codes.addAll(SdkErrors.ALL);
+        codes.addAll(EdlErrors.ALL);
         codes.sort(Comparator.comparing(ErrorCode::id));
         return codes;
     }

@@ -73,5 +73,6 @@ class ErrorCatalogTest {
             org.enclaveruntime.image.ImageErrors.class,
             org.enclaveruntime.vsock.VsockErrors.class,
             org.enclaveruntime.module.ModuleErrors.class,
-            org.enclaveruntime.sdk.SdkErrors.class);
+            org.enclaveruntime.sdk.SdkErrors.class,
+            org.enclaveruntime.sdk.edl.EdlErrors.class);
 }
