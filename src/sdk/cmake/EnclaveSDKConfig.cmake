@@ -79,7 +79,7 @@ if(NOT TARGET EnclaveSDK::urts)
   add_library(EnclaveSDK::urts SHARED IMPORTED)
   set_target_properties(EnclaveSDK::urts PROPERTIES
       IMPORTED_LOCATION "${EnclaveSDK_LIBRARY_DIR}/libde_urts.so"
-      IMPORTED_SONAME "libde_urts.so"
+      IMPORTED_SONAME "libde_urts.so.1"
       INTERFACE_INCLUDE_DIRECTORIES "${EnclaveSDK_INCLUDE_DIR}")
 endif()
 if(NOT TARGET EnclaveSDK::trts)
