@@ -33,7 +33,7 @@ public final class SampleMathJava {
                         + iostreamDefault(distance));
             }
         } catch (EnclaveCallException e) {
-            System.err.println("Error: " + file + ": " + e.getMessage());
+            System.err.println("Error: " + file + ": " + e);   // the status name, its value, the reason
             System.exit(1);
         }
     }

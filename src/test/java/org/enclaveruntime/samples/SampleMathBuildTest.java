@@ -98,6 +98,20 @@ class SampleMathBuildTest {
         assertNotEquals(0, none.exit(), none::toString);
         assertTrue(none.err().contains("SGX_ERROR_NO_DEVICE"), none::toString);
         assertEquals("", none.out(), "nothing printed as a result");
+
+        // The Java twin finds the enclave as the SDK does (ENCLAVE_CONF's [vsock] socket) and fails the same way.
+        Path conf = dir.resolve("enclave.conf");
+        Files.writeString(conf, "[vsock]\nsocket = " + dir.resolve("no-enclave.sock") + "\n");
+        SampleBuild.Run javaNone = SampleBuild.run(javaTwin(build), dir, Map.of("ENCLAVE_CONF", conf.toString()), 120);
+        assertNotEquals(0, javaNone.exit(), javaNone::toString);
+        assertTrue(javaNone.err().contains("NO_DEVICE") && javaNone.err().contains("no-enclave.sock"), javaNone::toString);
+    }
+
+    /** The documented command that runs SampleMathJava from the build tree (docs/sdk.md, "SampleMath"). */
+    static List<String> javaTwin(Path build) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return List.of(java, "-cp", System.getProperty("java.class.path") + ":" + build.resolve("SampleMath/java/SampleMathJava.jar"),
+                "samplemath.SampleMathJava", build.resolve("SampleMath/Enclave/enclave.signed.so").toString());
     }
 
     @Test
