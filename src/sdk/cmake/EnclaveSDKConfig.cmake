@@ -62,11 +62,12 @@ unset(_enclave_missing)
 
 # The flags of docs/module-format.md "Building a module": freestanding, PIC, no stack protector or CET
 # (the enclave runtime has neither), no unwind tables, every segment on its own 4 KiB pages, no libc
-# (libde_trts is the trusted libc). SSE is allowed (docs/module-runtime.md: the runtime saves it per call).
+# (libde_trts is the trusted libc). SSE2 but nothing newer (docs/guest-abi.md, "SSE for module code"), after
+# any -march in CMAKE_C_FLAGS so that it wins.
 execute_process(COMMAND "${CMAKE_C_COMPILER}" -print-file-name=include
                 OUTPUT_VARIABLE _enclave_cc_include OUTPUT_STRIP_TRAILING_WHITESPACE)
 set(EnclaveSDK_MODULE_COMPILE_OPTIONS
-    -ffreestanding -nostdinc "SHELL:-isystem ${_enclave_cc_include}" -march=x86-64
+    -ffreestanding -nostdinc "SHELL:-isystem ${_enclave_cc_include}" -march=x86-64 -mno-sse3 -mno-avx
     -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables -fno-unwind-tables
     -fvisibility=hidden
     $<$<COMPILE_LANGUAGE:CXX>:-nostdinc++ -fno-exceptions -fno-rtti -fno-threadsafe-statics>)
