@@ -20,7 +20,11 @@ cmake_minimum_required(VERSION 3.16)
 include_guard(GLOBAL)
 include(CMakeParseArguments)
 
-get_filename_component(EnclaveSDK_ROOT "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
+# Through symbolic links: a distribution may link /usr/lib/cmake/EnclaveSDK to /opt/enclave-sdk/lib/cmake/EnclaveSDK
+# so that find_package needs no hint.
+get_filename_component(_enclave_here "${CMAKE_CURRENT_LIST_FILE}" REALPATH)
+get_filename_component(EnclaveSDK_ROOT "${_enclave_here}/../../../.." ABSOLUTE)
+unset(_enclave_here)
 set(EnclaveSDK_INCLUDE_DIR "${EnclaveSDK_ROOT}/include")
 set(EnclaveSDK_TLIBC_INCLUDE_DIR "${EnclaveSDK_ROOT}/include/tlibc")
 set(EnclaveSDK_LIBRARY_DIR "${EnclaveSDK_ROOT}/lib")
