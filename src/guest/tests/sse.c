@@ -20,12 +20,13 @@ static uint64_t sqrt_bits(uint64_t x)
 
 void enclave_main(uint32_t vcpu, const struct boot_info *boot_info)
 {
-    runtime_start(vcpu, boot_info);
+    /* Before runtime_start counts this vCPU online: the boot vCPU's SHUTDOWN cannot come before the REPORTs. */
     if (!(boot_info->flags & ABI_BOOT_FLAG_SSE))
         port_report(0xdead5e5e);
     uint64_t r = sqrt_bits(0x4000000000000000ull);   /* 2.0 */
     port_report((uint32_t)r);
     port_report((uint32_t)(r >> 32));
+    runtime_start(vcpu, boot_info);
     if (vcpu == BOOT_VCPU) {
         runtime_ready();
         port_shutdown(0);
