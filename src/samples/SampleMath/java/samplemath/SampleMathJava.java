@@ -5,6 +5,7 @@ import org.enclaveruntime.sdk.EnclaveModule;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.math.RoundingMode;
 import java.nio.file.Path;
 
 /**
@@ -39,8 +40,9 @@ public final class SampleMathJava {
     }
 
     /**
-     * {@code d} as C++'s {@code std::cout << d} prints it by default (printf's %g with precision 6): six
-     * significant digits, trailing zeros dropped, scientific notation below 1e-4 or from 1e6 on.
+     * {@code d} as C++'s {@code std::cout << d} prints it by default (printf's %g with precision 6): the exact
+     * binary value rounded to six significant digits, ties to even as glibc does, trailing zeros dropped,
+     * scientific notation below 1e-4 or from 1e6 on.
      */
     static String iostreamDefault(double d) {
         if (Double.isNaN(d)) {
@@ -52,7 +54,7 @@ public final class SampleMathJava {
         if (d == 0) {
             return 1 / d < 0 ? "-0" : "0";
         }
-        BigDecimal rounded = new BigDecimal(d).round(new MathContext(6));
+        BigDecimal rounded = new BigDecimal(d).round(new MathContext(6, RoundingMode.HALF_EVEN));
         int exponent = rounded.precision() - rounded.scale() - 1;
         if (exponent < -4 || exponent >= 6) {
             BigDecimal mantissa = rounded.movePointLeft(exponent).stripTrailingZeros();
