@@ -1,0 +1,290 @@
+package org.enclaveruntime.sdk;
+
+import org.enclaveruntime.sdk.ScriptedEnclave.Frame;
+import org.enclaveruntime.sdk.ScriptedEnclave.Peer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.enclaveruntime.sdk.ScriptedEnclave.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * libde_urts (src/sdk/urts) against the scripted enclave peer that EnclaveModuleProtocolTest uses for the Java SDK:
+ * the C test program src/sdk/test/urts_test.c runs one scenario per process, once linked to the built library and
+ * once with the library's sources under AddressSanitizer and UndefinedBehaviorSanitizer; the peer checks what the
+ * library sends, the program what the library returns. No KVM.
+ */
+class UrtsProtocolTest {
+    private static final Path SDK_SOURCES = Path.of("src", "sdk");
+    private static final Path OUT = Path.of(System.getProperty("enclave.build.dir", "target"), "enclave-sdk");
+    private static final Path TEST_OUT = Path.of(System.getProperty("enclave.build.dir", "target"), "enclave-sdk-test");
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void buildTestPrograms() throws Exception {
+        Process p = new ProcessBuilder("make", "--no-print-directory", "-C", SDK_SOURCES.toString(),
+                "OUT=" + OUT.toAbsolutePath(), "TEST_OUT=" + TEST_OUT.toAbsolutePath(), "test-programs")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "make test-programs took over 5 minutes");
+        assertEquals(0, p.exitValue(), () -> "make test-programs failed:\n" + out);
+    }
+
+    record Run(int exit, String output) {
+    }
+
+    private Run run(String binary, String scenario, Map<String, String> env) throws Exception {
+        Path module = dir.resolve("m.signed.so");
+        Files.write(module, "not really a module: the peer only counts its bytes".getBytes(StandardCharsets.US_ASCII));
+        ProcessBuilder pb = new ProcessBuilder(TEST_OUT.resolve(binary).toAbsolutePath().toString(), scenario,
+                module.toString()).redirectErrorStream(true);
+        pb.environment().remove("ENCLAVE_SOCKET");
+        pb.environment().remove("ENCLAVE_CONF");
+        pb.environment().put("DE_URTS_STALL_TIMEOUT_MS", "400");
+        pb.environment().put("DE_URTS_LOAD_TIMEOUT_MS", "2000");
+        pb.environment().put("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail(binary + " " + scenario + " ran over a minute");
+        }
+        return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    /** Runs `scenario` against a fresh peer serving `script`; returns the peer for checks of what it saw. */
+    private ScriptedEnclave scenario(String binary, String scenario, ScriptedEnclave.Script script) throws Exception {
+        ScriptedEnclave peer = new ScriptedEnclave(dir.resolve(scenario.substring(0, 3) + binary.length() + ".sock"),
+                script);
+        try (peer) {
+            Run r = run(binary, scenario, Map.of("ENCLAVE_SOCKET", peer.socket.toString()));
+            assertEquals(0, r.exit(), () -> binary + " " + scenario + " failed:\n" + r.output());
+            assertTrue(r.output().contains(scenario + ": "), r.output());
+        }
+        assertEquals(List.of(), peer.problems, "what libde_urts sent broke the protocol");
+        return peer;
+    }
+
+    private static EnclaveModuleProtocolTest.Good good() {
+        return new EnclaveModuleProtocolTest.Good();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void loadCallsAndDestroy(String binary) throws Exception {
+        ScriptedEnclave peer = scenario(binary, "basic", good());
+        List<Integer> types = peer.received.stream().map(Frame::type).toList();
+        assertEquals(2, types.stream().filter(t -> t == LOAD).count(), "two modules loaded: " + types);
+        assertEquals(2, types.stream().filter(t -> t == UNLOAD).count(), "both unloaded on destroy: " + types);
+        assertTrue(peer.received.stream().filter(f -> f.type() == UNLOAD).allMatch(f -> f.arg() == MODULE_ID));
+        assertTrue(peer.received.stream().filter(f -> f.type() == ATTACH).allMatch(f -> f.arg() == MODULE_ID));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void aRefusedLoadGivesTheLoadersStatus(String binary) throws Exception {
+        scenario(binary, "refused", p -> {
+            p.ok();
+            Frame f = p.read();
+            assertEquals(LOAD, f.type());
+            p.send(LOADED, EnclaveStatus.INVALID_SIGNATURE.code(),
+                    "E812: the signature does not verify".getBytes(StandardCharsets.UTF_8));
+            p.read();
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void ocallsRunTheTablesEntries(String binary) throws Exception {
+        scenario(binary, "ocall", good());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void aNestedEcallIsRefusedBeforeSending(String binary) throws Exception {
+        ScriptedEnclave peer = scenario(binary, "nested", good());
+        assertEquals(2, peer.received.stream().filter(f -> f.type() == ECALL).count(),
+                "the nested ECALL never reached the enclave");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void eightThreadsEachOnTheirOwnConnection(String binary) throws Exception {
+        ScriptedEnclave peer = scenario(binary, "threads", good());
+        assertEquals(1 + 8, peer.connections.get(), "one module connection and one call connection per thread");
+        assertEquals(8 * 200, peer.received.stream().filter(f -> f.type() == ECALL).count());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void aPeerClosingMidCallIsACrashThenTheEnclaveIsLost(String binary) throws Exception {
+        ScriptedEnclave peer = scenario(binary, "crash", new EnclaveModuleProtocolTest.Good() {
+            @Override
+            void ecall(Peer p, int index, int outCapacity, byte[] in) throws IOException {
+                p.ch.close();
+            }
+        });
+        assertEquals(2, peer.connections.get(), "a lost enclave is not asked again");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void badMessagesAreRefusedBeforeTheirPayload(String binary) throws Exception {
+        ScriptedEnclave peer = scenario(binary, "bad", new EnclaveModuleProtocolTest.Good() {
+            @Override
+            void ecall(Peer p, int index, int outCapacity, byte[] in) throws IOException {
+                switch (index) {
+                    case 9 -> p.raw(header(0x12345678, ECALL_RETURN, 0, 0));
+                    // Announces 2 GiB and sends none of it: the library must neither wait for it nor allocate it.
+                    case 10 -> p.raw(header(MAGIC, ECALL_RETURN, 0x7fffffff, 0));
+                    case 11 -> p.send(ECALL_RETURN, 0, new byte[outCapacity + 1]);
+                    case 12 -> p.send(ATTACHED, 0, new byte[0]);
+                    case 13 -> p.raw(header(MAGIC, 99, 0, 0));
+                    case 14 -> p.raw(header(MAGIC, ECALL, 0, 0));
+                    case 15 -> {
+                        byte[] h = header(MAGIC, ECALL_RETURN, 0, 0);
+                        h[6] = 1;
+                        p.raw(h);
+                    }
+                    case 16 -> p.send(OCALL, 0, new byte[2]);
+                    default -> super.ecall(p, index, outCapacity, in);
+                }
+            }
+        });
+        assertEquals(1 + 8 + 1, peer.connections.get(), "each breach closed its connection, the next call opened one");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void aPeerStallingInTheMiddleOfAMessageTimesOut(String binary) throws Exception {
+        scenario(binary, "stall", new EnclaveModuleProtocolTest.Good() {
+            @Override
+            void ecall(Peer p, int index, int outCapacity, byte[] in) throws IOException {
+                switch (index) {
+                    case 17 -> {
+                        p.raw(java.util.Arrays.copyOf(header(MAGIC, ECALL_RETURN, 0, 0), 8));
+                        p.read(); // until the library gives up and closes
+                    }
+                    case 18 -> {
+                        p.raw(header(MAGIC, ECALL_RETURN, 8, 0), new byte[3]);
+                        p.read();
+                    }
+                    default -> super.ecall(p, index, outCapacity, in);
+                }
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void anErrorMessageGivesItsStatusAndReason(String binary) throws Exception {
+        scenario(binary, "error", new EnclaveModuleProtocolTest.Good() {
+            @Override
+            void ecall(Peer p, int index, int outCapacity, byte[] in) throws IOException {
+                p.send(ERROR, EnclaveStatus.INVALID_ENCLAVE_ID.code(),
+                        "module 7 is unloaded".getBytes(StandardCharsets.UTF_8));
+                p.ch.close();
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void destroyEndsACallInFlightOnAnotherThread(String binary) throws Exception {
+        scenario(binary, "destroy-in-flight", new EnclaveModuleProtocolTest.Good() {
+            @Override
+            void ecall(Peer p, int index, int outCapacity, byte[] in) throws IOException {
+                if (index == 20) {
+                    p.read(); // never answers: returns when the library closes the connection
+                } else {
+                    super.ecall(p, index, outCapacity, in);
+                }
+            }
+        });
+    }
+
+    @Test
+    void aBridgeThatRefusesPort7000IsServiceUnavailable() throws Exception {
+        scenario("urts-test", "no-service", p -> {
+            // reads the CONNECT line (ScriptedEnclave did) and closes without "OK"
+        });
+    }
+
+    @Test
+    void noSocketIsNoDevice() throws Exception {
+        Run r = run("urts-test", "no-device", Map.of("ENCLAVE_SOCKET", dir.resolve("none.sock").toString()));
+        assertEquals(0, r.exit(), r.output());
+        Path conf = dir.resolve("enclave.conf");
+        Files.writeString(conf, "[vsock]\nsocket = relative.sock\n");
+        r = run("urts-test", "no-device", Map.of("ENCLAVE_CONF", conf.toString()));
+        assertEquals(0, r.exit(), "a relative [vsock] socket is refused: " + r.output());
+        r = run("urts-test", "no-device", Map.of("ENCLAVE_CONF", dir.resolve("missing.conf").toString()));
+        assertEquals(0, r.exit(), "a missing ENCLAVE_CONF file: " + r.output());
+    }
+
+    @Test
+    void theSocketComesFromEnclaveConfsVsockSection() throws Exception {
+        ScriptedEnclave peer = new ScriptedEnclave(dir.resolve("conf.sock"), good());
+        try (peer) {
+            Path conf = dir.resolve("enclave.conf");
+            Files.writeString(conf, "\uFEFF; written by the test\n[enclave]\nsocket = /not/this/one\n"
+                    + "memory = 2G   # not read\n\n[vsock]\n# the one key read\nsocket = " + peer.socket
+                    + "   ; a comment after the value\ngroup = enclave\n");
+            Run r = run("urts-test", "basic", Map.of("ENCLAVE_CONF", conf.toString()));
+            assertEquals(0, r.exit(), r.output());
+        }
+        assertEquals(List.of(), peer.problems);
+        assertTrue(peer.connections.get() > 2, "the library connected to the configured socket");
+    }
+
+    /** sgx_error.h and sgx_status_name agree with EnclaveStatus, name for name and value for value. */
+    @Test
+    void theCStatusesAreTheJavaOnes() throws Exception {
+        Map<String, Integer> java = new TreeMap<>();
+        for (EnclaveStatus s : EnclaveStatus.values()) {
+            java.put(s.sgxName(), s.code());
+        }
+        Map<String, Integer> header = new TreeMap<>();
+        Matcher m = Pattern.compile("(SGX_\\w+) = SGX_MK_ERROR\\((0x[0-9a-fA-F]+)\\)")
+                .matcher(Files.readString(SDK_SOURCES.resolve("include/sgx_error.h")));
+        while (m.find()) {
+            header.put(m.group(1), Integer.decode(m.group(2)));
+        }
+        assertEquals(java, header, "sgx_error.h");
+        Run r = run("urts-test", "names", Map.of());
+        assertEquals(0, r.exit(), r.output());
+        Map<String, Integer> names = new HashMap<>();
+        List<String> extra = new ArrayList<>();
+        for (String line : r.output().split("\n")) {
+            String[] f = line.split(" ");
+            if (f.length == 2 && f[0].startsWith("0x")) {
+                names.put(f[1], Integer.decode(f[0]));
+            } else if (!line.startsWith("names: ")) {
+                extra.add(line);
+            }
+        }
+        assertEquals(java, new TreeMap<>(names), "sgx_status_name");
+        assertEquals(List.of(), extra);
+    }
+}
