@@ -41,7 +41,7 @@ class UrtsProtocolTest {
     Path dir;
 
     @BeforeAll
-    static void buildTestPrograms() throws Exception {
+    static synchronized void buildTestPrograms() throws Exception {
         Process p = new ProcessBuilder("make", "--no-print-directory", "-C", SDK_SOURCES.toString(),
                 "OUT=" + OUT.toAbsolutePath(), "TEST_OUT=" + TEST_OUT.toAbsolutePath(), "test-programs")
                 .redirectErrorStream(true).start();
@@ -56,19 +56,27 @@ class UrtsProtocolTest {
     private Run run(String binary, String scenario, Map<String, String> env) throws Exception {
         Path module = dir.resolve("m.signed.so");
         Files.write(module, "not really a module: the peer only counts its bytes".getBytes(StandardCharsets.US_ASCII));
-        ProcessBuilder pb = new ProcessBuilder(TEST_OUT.resolve(binary).toAbsolutePath().toString(), scenario,
-                module.toString()).redirectErrorStream(true);
+        return runProgram(binary, List.of(scenario, module.toString()), env);
+    }
+
+    /** Runs a test program of target/enclave-sdk-test with a clean enclave environment plus {@code env}. */
+    static Run runProgram(String binary, List<String> args, Map<String, String> env) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(TEST_OUT.resolve(binary).toAbsolutePath().toString());
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().remove("ENCLAVE_SOCKET");
         pb.environment().remove("ENCLAVE_CONF");
         pb.environment().put("DE_URTS_STALL_TIMEOUT_MS", "400");
-        pb.environment().put("DE_URTS_LOAD_TIMEOUT_MS", "2000");
+        pb.environment().put("DE_URTS_LOAD_TIMEOUT_MS", "20000");
         pb.environment().put("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1");
         pb.environment().putAll(env);
         Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            fail(binary + " " + scenario + " ran over a minute");
+            fail(cmd + " ran over a minute");
         }
         return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
@@ -222,6 +230,35 @@ class UrtsProtocolTest {
                 }
             }
         });
+    }
+
+    /** urts-app (the KVM test's application) against a peer playing the test module's ECALLs 0, 1, 7 and 11. */
+    @Test
+    void theKvmTestsApplicationAgainstAPeerPlayingTheTestModule() throws Exception {
+        ScriptedEnclave peer = new ScriptedEnclave(dir.resolve("app.sock"), new EnclaveModuleProtocolTest.Good() {
+            @Override
+            void ecall(Peer p, int index, int outCapacity, byte[] in) throws IOException {
+                switch (index) {
+                    case 7 -> {
+                        p.send(OCALL, 0, EnclaveModuleProtocolTest.concat(EnclaveModuleProtocolTest.u32le(outCapacity), in));
+                        Frame r = p.read();
+                        assertEquals(OCALL_RETURN, r.type());
+                        p.send(ECALL_RETURN, r.arg(), r.arg() == 0 ? r.payload() : new byte[0]);
+                    }
+                    case 0, 1 -> super.ecall(p, index, outCapacity, in);
+                    default -> p.send(ECALL_RETURN, EnclaveStatus.INVALID_FUNCTION.code(), new byte[0]);
+                }
+            }
+        });
+        Path module = dir.resolve("app.signed.so");
+        Files.write(module, new byte[]{1, 2, 3});
+        try (peer) {
+            Run r = runProgram("urts-app", List.of(module.toString()), Map.of("ENCLAVE_SOCKET", peer.socket.toString()));
+            assertEquals(0, r.exit(), r.output());
+            assertTrue(r.output().contains("urts-app: all calls as expected"), r.output());
+        }
+        assertEquals(List.of(), peer.problems);
+        assertEquals(1 + 1 + 4, peer.connections.get(), "the module connection, the main thread's and 4 threads'");
     }
 
     @Test
