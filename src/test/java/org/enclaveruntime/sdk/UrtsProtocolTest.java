@@ -295,6 +295,52 @@ class UrtsProtocolTest {
         assertTrue(peer.connections.get() > 2, "the library connected to the configured socket");
     }
 
+    /** The untrusted bridges the EDL generator writes (golden Minimal_u.c) build and call through the library. */
+    @Test
+    void aGeneratedBridgeCallsThroughTheLibrary() throws Exception {
+        Path golden = Path.of("src/test/resources/edl/golden/Minimal");
+        Path main = dir.resolve("main.c");
+        Files.writeString(main, """
+                #include <stdio.h>
+                #include "sgx_urts.h"
+                #include "Minimal_u.h"
+                int main(int argc, char **argv) {
+                    sgx_enclave_id_t eid;
+                    (void)argc;
+                    sgx_status_t s = sgx_create_enclave(argv[1], SGX_DEBUG_FLAG, NULL, NULL, &eid, NULL);
+                    if (s == SGX_SUCCESS)
+                        s = ecall_empty(eid);
+                    if (s == SGX_SUCCESS)
+                        s = sgx_destroy_enclave(eid);
+                    printf("minimal: %s\\n", sgx_status_name(s));
+                    return s == SGX_SUCCESS ? 0 : 1;
+                }
+                """);
+        Path exe = dir.resolve("minimal");
+        Path lib = OUT.resolve("lib").toAbsolutePath();
+        Process cc = new ProcessBuilder("gcc", "-std=gnu11", "-Wall", "-Wextra", "-Werror",
+                "-I", OUT.resolve("include").toAbsolutePath().toString(), "-I", golden.toAbsolutePath().toString(),
+                "-o", exe.toString(), main.toString(), golden.resolve("Minimal_u.c").toAbsolutePath().toString(),
+                "-L", lib.toString(), "-Wl,-rpath," + lib, "-lde_urts").redirectErrorStream(true).start();
+        String ccOut = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(cc.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, cc.exitValue(), ccOut);
+        ScriptedEnclave peer = new ScriptedEnclave(dir.resolve("min.sock"), good());
+        Path module = dir.resolve("min.signed.so");
+        Files.write(module, new byte[]{7});
+        try (peer) {
+            ProcessBuilder pb = new ProcessBuilder(exe.toString(), module.toString()).redirectErrorStream(true);
+            pb.environment().remove("ENCLAVE_CONF");
+            pb.environment().put("ENCLAVE_SOCKET", peer.socket.toString());
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+        }
+        assertEquals(List.of(), peer.problems);
+        assertTrue(peer.received.stream().anyMatch(f -> f.type() == ECALL && f.arg() == 0), "ecall_empty is ECALL 0");
+    }
+
     /** sgx_error.h and sgx_status_name agree with EnclaveStatus, name for name and value for value. */
     @Test
     void theCStatusesAreTheJavaOnes() throws Exception {
