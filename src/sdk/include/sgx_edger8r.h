@@ -19,8 +19,12 @@
 extern "C" {
 #endif
 
+#ifndef SGX_CDECL
 #define SGX_CDECL
+#endif
+#ifndef SGX_EXTERNC
 #define SGX_EXTERNC
+#endif
 
 /* Length prefix of a NULL pointer: no bytes follow, the callee passes NULL. */
 #define EDL_NULL_LEN UINT64_MAX

@@ -35,7 +35,19 @@ typedef enum _status_t {
     SGX_ERROR_ENCLAVE_FILE_ACCESS = SGX_MK_ERROR(0x200f),
 
     SGX_ERROR_SERVICE_UNAVAILABLE = SGX_MK_ERROR(0x4001),
-    SGX_ERROR_SERVICE_TIMEOUT = SGX_MK_ERROR(0x4002)
+    SGX_ERROR_SERVICE_TIMEOUT = SGX_MK_ERROR(0x4002),
+
+    /*
+     * SGX_COMPAT: values of SGX's sgx_error.h that nothing here returns (no SGX driver, no launch token), defined
+     * so that SGX application code naming them, such as the error table of the SGX samples' App.cpp, compiles.
+     */
+    SGX_ERROR_MEMORY_MAP_CONFLICT = SGX_MK_ERROR(0x2007),
+    SGX_ERROR_DEVICE_BUSY = SGX_MK_ERROR(0x200c),
+    SGX_ERROR_MODE_INCOMPATIBLE = SGX_MK_ERROR(0x200e),
+    SGX_ERROR_INVALID_MISC = SGX_MK_ERROR(0x2010),
+    SGX_ERROR_INVALID_LAUNCH_TOKEN = SGX_MK_ERROR(0x2011),
+    SGX_ERROR_MAC_MISMATCH = SGX_MK_ERROR(0x3001),
+    SGX_ERROR_INVALID_ATTRIBUTE = SGX_MK_ERROR(0x3002)
 } sgx_status_t;
 
 #endif
