@@ -125,6 +125,8 @@ macro(_enclave_edl_args fn)
     file(GLOB _edl_more "${_p}/*.edl")
     list(APPEND _edl_depends ${_edl_more})
   endforeach()
+  # Last, the kit's own EDL files (sgx_tstdc.edl), as SGX projects pass $SGX_SDK/include.
+  list(APPEND _edl_search --search-path "${EnclaveSDK_INCLUDE_DIR}")
   list(APPEND _edl_depends "${_edl_file}")
   list(REMOVE_DUPLICATES _edl_depends)
 endmacro()
