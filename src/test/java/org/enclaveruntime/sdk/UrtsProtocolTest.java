@@ -156,6 +156,20 @@ class UrtsProtocolTest {
         assertEquals(2, peer.connections.get(), "a lost enclave is not asked again");
     }
 
+    /** A module connection the enclave closed (it ended): no call connection is made, the module id may be reused. */
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void aClosedModuleConnectionMeansTheEnclaveIsLost(String binary) throws Exception {
+        ScriptedEnclave peer = scenario(binary, "module-lost", p -> {
+            p.ok();
+            Frame f = p.read();
+            assertEquals(LOAD, f.type());
+            p.send(LOADED, 0, loadedPayload());
+            p.ch.close();
+        });
+        assertEquals(1, peer.connections.get(), "no ATTACH after the enclave ended");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"urts-test", "urts-test-asan"})
     void badMessagesAreRefusedBeforeTheirPayload(String binary) throws Exception {
