@@ -220,6 +220,14 @@ static void scenario_module_lost(void)
     EXPECT(sgx_destroy_enclave(eid), SGX_SUCCESS);
 }
 
+static void scenario_attach_closed(void)
+{
+    sgx_enclave_id_t eid = create();
+    EXPECT(sgx_ecall(eid, 0, NULL, NULL, 0, NULL, 0, NULL), SGX_ERROR_SERVICE_UNAVAILABLE);
+    echo(eid, "the enclave is not lost"); /* the peer serves the second call connection */
+    EXPECT(sgx_destroy_enclave(eid), SGX_SUCCESS);
+}
+
 static void expect_unexpected(sgx_enclave_id_t eid, int index, size_t out_cap, const char *text)
 {
     char out[16];
@@ -309,6 +317,7 @@ int main(int argc, char **argv)
     } scenarios[] = {
         { "basic", scenario_basic }, { "refused", scenario_refused }, { "ocall", scenario_ocall },
         { "nested", scenario_nested }, { "threads", scenario_threads }, { "crash", scenario_crash }, { "module-lost", scenario_module_lost },
+        { "attach-closed", scenario_attach_closed },
         { "bad", scenario_bad }, { "stall", scenario_stall }, { "error", scenario_error },
         { "no-device", scenario_no_device }, { "no-service", scenario_no_service },
         { "destroy-in-flight", scenario_destroy_in_flight }, { "names", scenario_names },

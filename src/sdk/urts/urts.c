@@ -404,7 +404,12 @@ static struct call_conn *attach(struct enclave *e, sgx_status_t *status)
     enum wire_result w = wire_send(fd, T_ATTACH, e->module_id, NULL, 0, NULL, 0);
     if (w == WIRE_OK)
         w = wire_receive(fd, urts_timeouts()->stall_ms, &h);
-    if (w != WIRE_OK) {
+    if (w == WIRE_CLOSED && !module_connection_ended(e)) {
+        /* The enclave lives (its module connection is open) but closed this one: it serves 64 at most. */
+        urts_fail("the enclave closed a new call connection at once while the module stays loaded: it serves at most "
+                  "64 connections at a time (module and call connections of every application)");
+        *status = SGX_ERROR_SERVICE_UNAVAILABLE;
+    } else if (w != WIRE_OK) {
         if (w == WIRE_CLOSED)
             mark_lost(e);
         *status = wire_status(w, SGX_ERROR_ENCLAVE_LOST);

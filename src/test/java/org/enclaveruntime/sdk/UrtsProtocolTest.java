@@ -170,6 +170,24 @@ class UrtsProtocolTest {
         assertEquals(1, peer.connections.get(), "no ATTACH after the enclave ended");
     }
 
+    /** A call connection closed at once (the enclave's 64-connection limit) is SERVICE_UNAVAILABLE, not a loss. */
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void aRefusedCallConnectionIsNotALostEnclave(String binary) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger attaches = new java.util.concurrent.atomic.AtomicInteger();
+        EnclaveModuleProtocolTest.Good good = good();
+        ScriptedEnclave peer = scenario(binary, "attach-closed", p -> {
+            if (attaches.incrementAndGet() == 2) {
+                p.ok(); // the first call connection (the module's is first): OK, then closed unanswered
+                p.read();
+                p.ch.close();
+            } else {
+                good.serve(p);
+            }
+        });
+        assertEquals(3, peer.connections.get(), "module connection, the closed call connection, the next one");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"urts-test", "urts-test-asan"})
     void badMessagesAreRefusedBeforeTheirPayload(String binary) throws Exception {
