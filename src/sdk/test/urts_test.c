@@ -210,6 +210,24 @@ static void scenario_crash(void)
     EXPECT(sgx_ecall(eid, 0, NULL, NULL, 0, NULL, 0, NULL), SGX_ERROR_INVALID_ENCLAVE_ID);
 }
 
+static void scenario_module_lost(void)
+{
+    sgx_enclave_id_t eid = create();
+    struct timespec pause = { 0, 200 * 1000 * 1000 };
+    nanosleep(&pause, NULL); /* the peer closes the module connection after LOADED */
+    EXPECT(sgx_ecall(eid, 0, NULL, NULL, 0, NULL, 0, NULL), SGX_ERROR_ENCLAVE_LOST);
+    EXPECT(sgx_ecall(eid, 0, NULL, NULL, 0, NULL, 0, NULL), SGX_ERROR_ENCLAVE_LOST);
+    EXPECT(sgx_destroy_enclave(eid), SGX_SUCCESS);
+}
+
+static void scenario_attach_closed(void)
+{
+    sgx_enclave_id_t eid = create();
+    EXPECT(sgx_ecall(eid, 0, NULL, NULL, 0, NULL, 0, NULL), SGX_ERROR_SERVICE_UNAVAILABLE);
+    echo(eid, "the enclave is not lost"); /* the peer serves the second call connection */
+    EXPECT(sgx_destroy_enclave(eid), SGX_SUCCESS);
+}
+
 static void expect_unexpected(sgx_enclave_id_t eid, int index, size_t out_cap, const char *text)
 {
     char out[16];
@@ -298,7 +316,8 @@ int main(int argc, char **argv)
         void (*run)(void);
     } scenarios[] = {
         { "basic", scenario_basic }, { "refused", scenario_refused }, { "ocall", scenario_ocall },
-        { "nested", scenario_nested }, { "threads", scenario_threads }, { "crash", scenario_crash },
+        { "nested", scenario_nested }, { "threads", scenario_threads }, { "crash", scenario_crash }, { "module-lost", scenario_module_lost },
+        { "attach-closed", scenario_attach_closed },
         { "bad", scenario_bad }, { "stall", scenario_stall }, { "error", scenario_error },
         { "no-device", scenario_no_device }, { "no-service", scenario_no_service },
         { "destroy-in-flight", scenario_destroy_in_flight }, { "names", scenario_names },

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,10 +362,40 @@ sgx_status_t SGX_CDECL sgx_destroy_enclave(const sgx_enclave_id_t enclave_id)
     return SGX_SUCCESS;
 }
 
+/*
+ * Whether the module connection has ended (the enclave stopped or crashed). Checked before a new call connection
+ * ATTACHes, because module ids start again from 1 in a restarted enclave: a stale id must not reach another
+ * application's module. Under e->lock, so that sgx_destroy_enclave cannot close the fd meanwhile.
+ */
+static int module_connection_ended(struct enclave *e)
+{
+    int ended = 0;
+    pthread_mutex_lock(&e->lock);
+    if (e->state == OPEN) {
+        struct pollfd p = { .fd = e->module_fd, .events = POLLIN };
+        char b;
+        if (poll(&p, 1, 0) > 0) {
+            ssize_t r = recv(e->module_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+            ended = r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+        }
+        if (ended)
+            e->state = LOST;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return ended;
+}
+
 /* This thread's new call connection to `e` (whose reference it takes over), or NULL with *status set. */
 static struct call_conn *attach(struct enclave *e, sgx_status_t *status)
 {
     struct frame_header h;
+    if (module_connection_ended(e)) {
+        urts_fail("the enclave closed the connection that loaded the module: the enclave ended (`enclavectl status` "
+                  "says why); destroy this enclave id and create it again once the enclave runs");
+        *status = SGX_ERROR_ENCLAVE_LOST;
+        unref(e);
+        return NULL;
+    }
     int fd = wire_connect(e->socket, status);
     if (fd < 0) {
         unref(e);
@@ -373,7 +404,12 @@ static struct call_conn *attach(struct enclave *e, sgx_status_t *status)
     enum wire_result w = wire_send(fd, T_ATTACH, e->module_id, NULL, 0, NULL, 0);
     if (w == WIRE_OK)
         w = wire_receive(fd, urts_timeouts()->stall_ms, &h);
-    if (w != WIRE_OK) {
+    if (w == WIRE_CLOSED && !module_connection_ended(e)) {
+        /* The enclave lives (its module connection is open) but closed this one: it serves 64 at most. */
+        urts_fail("the enclave closed a new call connection at once while the module stays loaded: it serves at most "
+                  "64 connections at a time (module and call connections of every application)");
+        *status = SGX_ERROR_SERVICE_UNAVAILABLE;
+    } else if (w != WIRE_OK) {
         if (w == WIRE_CLOSED)
             mark_lost(e);
         *status = wire_status(w, SGX_ERROR_ENCLAVE_LOST);

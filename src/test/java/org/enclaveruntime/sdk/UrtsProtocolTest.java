@@ -156,6 +156,38 @@ class UrtsProtocolTest {
         assertEquals(2, peer.connections.get(), "a lost enclave is not asked again");
     }
 
+    /** A module connection the enclave closed (it ended): no call connection is made, the module id may be reused. */
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void aClosedModuleConnectionMeansTheEnclaveIsLost(String binary) throws Exception {
+        ScriptedEnclave peer = scenario(binary, "module-lost", p -> {
+            p.ok();
+            Frame f = p.read();
+            assertEquals(LOAD, f.type());
+            p.send(LOADED, 0, loadedPayload());
+            p.ch.close();
+        });
+        assertEquals(1, peer.connections.get(), "no ATTACH after the enclave ended");
+    }
+
+    /** A call connection closed at once (the enclave's 64-connection limit) is SERVICE_UNAVAILABLE, not a loss. */
+    @ParameterizedTest
+    @ValueSource(strings = {"urts-test", "urts-test-asan"})
+    void aRefusedCallConnectionIsNotALostEnclave(String binary) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger attaches = new java.util.concurrent.atomic.AtomicInteger();
+        EnclaveModuleProtocolTest.Good good = good();
+        ScriptedEnclave peer = scenario(binary, "attach-closed", p -> {
+            if (attaches.incrementAndGet() == 2) {
+                p.ok(); // the first call connection (the module's is first): OK, then closed unanswered
+                p.read();
+                p.ch.close();
+            } else {
+                good.serve(p);
+            }
+        });
+        assertEquals(3, peer.connections.get(), "module connection, the closed call connection, the next one");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"urts-test", "urts-test-asan"})
     void badMessagesAreRefusedBeforeTheirPayload(String binary) throws Exception {
