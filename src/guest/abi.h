@@ -43,6 +43,7 @@
 #define ABI_BOOT_INFO_MAGIC    0x45434C56u   /* "VLCE" in memory */
 #define ABI_BOOT_INFO_VERSION  3u         /* what the VMM writes; 3 added the module arena */
 #define ABI_BOOT_FLAG_DEBUG    (1u << 0)
+#define ABI_BOOT_FLAG_SSE      (1u << 1)   /* CR4.OSFXSR|OSXMMEXCPT set: SSE/SSE2 usable (modules; the runtime uses none) */
 #define ABI_MAX_DEVICES        16u
 #define ABI_DEVICE_VSOCK       1u
 

@@ -1,7 +1,8 @@
 /*
- * The runtime API table, version 1 (docs/module-runtime.md, section 2): every name a module may import, bound
+ * The runtime API table, version 2 (docs/module-runtime.md, section 2): every name a module may import, bound
  * by the loader to the runtime's own definitions. gcc emits calls to the mem* functions and strlen even in
- * freestanding code, so modules get the runtime's.
+ * freestanding code, so modules get the runtime's. Version 2 added the heap chunks and the module's range
+ * that the trusted library (libde_trts) builds malloc and sgx_is_within_enclave on.
  */
 #include "console.h"
 #include "mem.h"
@@ -9,7 +10,7 @@
 
 #define PRINT_MAX 4096u   /* a line, not a stream: every console byte is two exits */
 
-const int enclave_api_version = 1;
+const int enclave_api_version = 2;
 
 /* Console output, debug enclaves only (console_write is silent otherwise); returns n. */
 long enclave_api_print(const char *s, unsigned long n)
@@ -27,6 +28,9 @@ static const struct api_entry api_table[] = {
     { "enclave_api_version", &enclave_api_version },
     { "enclave_api_print", (const void *)enclave_api_print },
     { "enclave_ocall", (const void *)enclave_ocall },
+    { "enclave_heap_alloc", (const void *)enclave_heap_alloc },
+    { "enclave_heap_free", (const void *)enclave_heap_free },
+    { "enclave_module_range", (const void *)enclave_module_range },
     { "memcpy", (const void *)memcpy },
     { "memmove", (const void *)memmove },
     { "memset", (const void *)memset },

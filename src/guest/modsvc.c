@@ -16,14 +16,19 @@
 #define MAX_MODULES 16u
 #define MAX_CONNS   64u      /* port 7000 connections at once; more are closed at once */
 #define MAX_STACKS  64u      /* stacks a module may use at once (the claim bitmap); TCSNum beyond is mapped, idle */
+#define MAX_CHUNKS  64u      /* heap chunks a module holds at once through enclave_heap_alloc (its malloc's) */
+#define MAX_EXTENTS (MAX_CONNS + MAX_CHUNKS)
 #define GUARD_SIZE  4096u
 #define RECV_CHUNK  (1u << 20)
 
 #define PAGE_DOWN(x) ((x) & ~4095ull)
 #define PAGE_UP(x)   (((x) + 4095ull) & ~4095ull)
 
+enum { EXTENT_CALL, EXTENT_CHUNK };
+
 struct extent {
     uint64_t off, len;
+    uint32_t kind;                     /* EXTENT_*: only chunks go back through enclave_heap_free */
 };
 
 struct module {
@@ -38,8 +43,9 @@ struct module {
     uint64_t heap, heap_size;          /* call buffers: HeapMaxSize - image_size, mapped RW at load */
     uint64_t ecalls, ecall_count;      /* the relocated table in module memory */
     uint64_t stack_busy;               /* claim bitmap of the first min(tcs_num, 64) stacks; atomic */
-    uint32_t extent_count;             /* heap allocations, sorted by offset; steps only */
-    struct extent extents[MAX_CONNS];
+    struct spinlock heap_lock;         /* the extents: steps (call buffers) and running calls (chunks) */
+    uint32_t extent_count, chunk_count; /* heap allocations, sorted by offset; chunks among them */
+    struct extent extents[MAX_EXTENTS];
 };
 
 /* A call's life: the step fills it and makes it RUNNABLE; a vCPU claims it (RUNNING) and posts DONE. */
@@ -176,36 +182,51 @@ static void module_release(struct module *m, uint32_t mapped_segments, int mappe
     m->id = 0;
 }
 
-/* First fit in the module's heap; 16-byte aligned. The GPA, or 0. */
-static uint64_t heap_alloc(struct module *m, uint64_t len)
+/* First fit in the module's heap; 16-byte aligned. The GPA, or 0. At most MAX_CONNS call buffers (one per
+ * connection) and MAX_CHUNKS chunks, so neither kind can starve the other of bookkeeping. */
+static uint64_t heap_alloc(struct module *m, uint64_t len, uint32_t kind)
 {
-    len = (len + 15) & ~15ull;
-    if (m->extent_count == MAX_CONNS || len > m->heap_size)
+    if (len > m->heap_size)
         return 0;
-    uint64_t at = 0;
+    len = (len + 15) & ~15ull;
+    uint64_t gpa = 0, at = 0;
+    spin_lock(&m->heap_lock);
+    if (m->extent_count == MAX_EXTENTS || (kind == EXTENT_CHUNK && m->chunk_count == MAX_CHUNKS))
+        goto out;
     for (uint32_t i = 0; i <= m->extent_count; i++) {
         uint64_t end = i < m->extent_count ? m->extents[i].off : m->heap_size;
         if (end - at >= len) {
             memmove(&m->extents[i + 1], &m->extents[i], (m->extent_count - i) * sizeof m->extents[0]);
-            m->extents[i] = (struct extent){ at, len };
+            m->extents[i] = (struct extent){ at, len, kind };
             m->extent_count++;
-            return m->heap + at;
+            m->chunk_count += kind == EXTENT_CHUNK;
+            gpa = m->heap + at;
+            break;
         }
         if (i < m->extent_count)
             at = m->extents[i].off + m->extents[i].len;
     }
-    return 0;
+out:
+    spin_unlock(&m->heap_lock);
+    return gpa;
 }
 
-static void heap_free(struct module *m, uint64_t gpa)
+/* Frees the allocation of this kind at gpa: 0, or -1 if there is none. */
+static int heap_free(struct module *m, uint64_t gpa, uint32_t kind)
 {
+    int r = -1;
+    spin_lock(&m->heap_lock);
     for (uint32_t i = 0; i < m->extent_count; i++) {
-        if (m->heap + m->extents[i].off == gpa) {
+        if (m->heap + m->extents[i].off == gpa && m->extents[i].kind == kind) {
             m->extent_count--;
+            m->chunk_count -= kind == EXTENT_CHUNK;
             memmove(&m->extents[i], &m->extents[i + 1], (m->extent_count - i) * sizeof m->extents[0]);
-            return;
+            r = 0;
+            break;
         }
     }
+    spin_unlock(&m->heap_lock);
+    return r;
 }
 
 /* ---- loading (section 2) ---- */
@@ -379,6 +400,7 @@ static void finish_load(struct mconn *c, uint32_t *status)
         m->unloading = 0;
         m->calls = 0;
         m->extent_count = 0;
+        m->chunk_count = 0;
         __atomic_store_n(&m->stack_busy, 0, __ATOMIC_RELAXED);
         *status = place_module(m, file, c->reason, sizeof c->reason);
         if (*status != SGX_SUCCESS)
@@ -550,6 +572,39 @@ uint32_t enclave_ocall(uint32_t index, const void *in, size_t in_len, void *out,
     return status;
 }
 
+/*
+ * The module's own heap, for its malloc (docs/module-runtime.md section 2, API version 2): chunks from the
+ * same budget as the call buffers, found by the calling ECALL's stack. NULL outside an ECALL, for 0 bytes,
+ * or when the heap has no room.
+ */
+void *enclave_heap_alloc(size_t len)
+{
+    struct call *c = call_on_stack(stack_pointer());
+    if (!c || len == 0)
+        return NULL;
+    return (void *)(uintptr_t)heap_alloc(c->module, len, EXTENT_CHUNK);
+}
+
+/* Gives a chunk of enclave_heap_alloc back: 0, or -1 if p is not one of the calling module's chunks. */
+int enclave_heap_free(void *p)
+{
+    struct call *c = call_on_stack(stack_pointer());
+    if (!c || !p)
+        return -1;
+    return heap_free(c->module, (uintptr_t)p, EXTENT_CHUNK);
+}
+
+/* The calling module's range (image, stacks, heap): 0, or -1 outside an ECALL. */
+int enclave_module_range(uint64_t *base, uint64_t *size)
+{
+    struct call *c = call_on_stack(stack_pointer());
+    if (!c)
+        return -1;
+    *base = c->module->base;
+    *size = c->module->range_len;
+    return 0;
+}
+
 /* ---- the connection step ---- */
 
 static void queue_message(struct mconn *c, uint16_t type, uint32_t arg, const uint8_t *prefix, uint32_t prefix_len,
@@ -628,7 +683,7 @@ static void call_free(struct mconn *c)
     struct call *k = &c->call;
     if (k->module) {
         if (k->buffer)
-            heap_free(k->module, (uintptr_t)k->buffer);
+            heap_free(k->module, (uintptr_t)k->buffer, EXTENT_CALL);
         k->module->calls--;
     }
     __atomic_store_n(&k->module, NULL, __ATOMIC_RELAXED);
@@ -750,7 +805,7 @@ static void on_ecall_prefix(struct mconn *c)
         c->reply_status = SGX_ERROR_INVALID_FUNCTION;
     } else {
         uint64_t gpa = 0, need = ((in_len + 15) & ~15ull) + out_cap;
-        if (need && !(gpa = heap_alloc(m, need))) {
+        if (need && !(gpa = heap_alloc(m, need, EXTENT_CALL))) {
             c->reply_status = SGX_ERROR_OUT_OF_MEMORY;
         } else {
             m->calls++;

@@ -32,6 +32,9 @@ int modapi_resolve(const char *name, uint64_t *address, void *ctx);
 /* The API table's entries that modsvc.c provides (the module calls them on its own stack). */
 uint32_t enclave_ocall(uint32_t index, const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
 long enclave_api_print(const char *s, unsigned long n);
+void *enclave_heap_alloc(size_t len);
+int enclave_heap_free(void *p);
+int enclave_module_range(uint64_t *base, uint64_t *size);
 
 /*
  * modcall.S: switches to stack_top (16-byte aligned), calls run(arg) there and switches back. run's frame

@@ -19,6 +19,7 @@
 #include "vsock-sim.c"
 #undef main
 
+#include <math.h>
 #include <sched.h>
 #include <sys/mman.h>
 
@@ -522,6 +523,72 @@ static int all_unmapped(void)
     return present_pages() == 0;
 }
 
+/*
+ * The trusted library's test module (libde_trts, SSE): malloc over heap chunks, snprintf and the math against
+ * the host's, SHA-256, the module's range, RDRAND, and the heap shared by malloc and the call buffers.
+ */
+static void check_trts_module(void)
+{
+    size_t len, tl;
+    uint8_t *tm = module_file("trts-module.so", &tl);
+    struct config cfg = { 0, 2, 0x20000, 0x400000 };
+    uint8_t *file = sign(tm, tl, cfg, &len);
+    struct client *mc = client_open();
+    struct frame loaded;
+    uint32_t id = load(mc, file, len, SGX_SUCCESS, "LOAD trts-module", &loaded);
+    uint64_t base;
+    memcpy(&base, loaded.payload + 112, 8);
+    free(loaded.payload);
+    struct client *cc = attach(id);
+    uint32_t rounds = 30, zero = 0;
+    struct frame r = ecall(cc, 0, &rounds, 4, 4, SGX_SUCCESS, "trts ECALL 0 (malloc)");
+    CHECK(r.len == 4 && memcmp(r.payload, &zero, 4) == 0, "malloc: %u blocks lost their bytes", r.len == 4 ? get32(r.payload) : 0);
+    free(r.payload);
+    double v[2] = { 20.0, 0.5 };
+    char want[128];
+    snprintf(want, sizeof want, "%g|%.2f|%.3e|%d|%s|%x", sqrt(v[0]), pow(v[0], v[1]), exp(v[1]), (int)floor(v[0]), "trts",
+             0xbeefu);
+    r = ecall(cc, 1, v, sizeof v, 128, SGX_SUCCESS, "trts ECALL 1 (format)");
+    CHECK(r.len == strlen(want) + 1 && strcmp((char *)r.payload, want) == 0, "format: \"%s\", host \"%s\"", r.payload, want);
+    free(r.payload);
+    double pts[4] = { 3, 4, 1, 8 }, dist = 0;
+    r = ecall(cc, 2, pts, sizeof pts, 8, SGX_SUCCESS, "trts ECALL 2 (distance)");
+    if (r.len == 8)
+        memcpy(&dist, r.payload, 8);
+    CHECK(dist == sqrt(20.0), "distance A(3,4) B(1,8): %.17g, expected %.17g", dist, sqrt(20.0));
+    free(r.payload);
+    static const uint8_t abc[32] = { 0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22,
+                                     0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00,
+                                     0x15, 0xad };
+    r = ecall(cc, 3, "abc", 3, 32, SGX_SUCCESS, "trts ECALL 3 (sha256)");
+    CHECK(r.len == 32 && memcmp(r.payload, abc, 32) == 0, "SHA-256(abc) wrong");
+    free(r.payload);
+    r = ecall(cc, 4, "0123456789", 10, 4, SGX_SUCCESS, "trts ECALL 4 (range)");
+    CHECK(r.len == 4 && get32(r.payload) == 31, "range flags 0x%x, expected 0x1f", r.len == 4 ? get32(r.payload) : 0);
+    free(r.payload);
+    struct frame r1 = ecall(cc, 5, NULL, 0, 32, SGX_SUCCESS, "trts ECALL 5 (rand)");
+    struct frame r2 = ecall(cc, 5, NULL, 0, 32, SGX_SUCCESS, "trts ECALL 5 again");
+    CHECK(r1.len == 32 && r2.len == 32 && memcmp(r1.payload, r2.payload, 32) != 0, "two draws of 32 random bytes are equal");
+    free(r1.payload);
+    free(r2.payload);
+    /* malloc and the call buffers share HeapMaxSize: a held 3 MiB leaves no room for a 2 MiB answer until freed */
+    uint32_t three = 3u << 20;
+    free(ecall(cc, 6, &three, 4, 0, SGX_SUCCESS, "trts ECALL 6 (hold 3 MiB)").payload);
+    free(ecall(cc, 6, &three, 4, 0, SGX_ERROR_OUT_OF_MEMORY, "trts ECALL 6 (another 3 MiB)").payload);
+    free(ecall(cc, 5, NULL, 0, 2u << 20, SGX_ERROR_OUT_OF_MEMORY, "2 MiB out while 3 MiB are held").payload);
+    free(ecall(cc, 7, NULL, 0, 0, SGX_SUCCESS, "trts ECALL 7 (release)").payload);
+    r = ecall(cc, 5, NULL, 0, 2u << 20, SGX_SUCCESS, "2 MiB out after the release");
+    CHECK(r.len == 2u << 20, "2 MiB of random bytes: %u", r.len);
+    free(r.payload);
+    client_close(cc);
+    send_frame(mc, MSG_UNLOAD, id, NULL, 0, NULL, 0);
+    free(expect(mc, MSG_UNLOADED, SGX_SUCCESS, "UNLOAD trts-module").payload);
+    CHECK(all_unmapped(), "%u pages mapped after trts-module's UNLOAD", present_pages());
+    client_close(mc);
+    free(file);
+    free(tm);
+}
+
 int main(void)
 {
     verbose = getenv("VSOCK_SIM_VERBOSE") != NULL;
@@ -770,6 +837,8 @@ int main(void)
     free(file);
     free(changed);
 
+    check_trts_module();
+
     __atomic_store_n(&sim_vcpus_run, 0, __ATOMIC_RELEASE);
     for (int i = 0; i < 2; i++)
         pthread_join(vcpu_threads[i], NULL);
@@ -786,7 +855,7 @@ int main(void)
     }
     printf("modsvc-sim: refusals (debug in production, missing import, R_X86_64_64, changed code, bad signature, arena too small), "
            "LOAD, ATTACH, ECALLs 0-7, 9-11, OCALL, nested ECALL, out of memory, 9 protocol errors, UNLOAD, closes "
-           "mid-OCALL: all pass (%u MODMEM requests, %u TLB flushes)\n", modmem_requests,
+           "mid-OCALL, trts-module (malloc, snprintf, math, SHA-256, range, RDRAND, shared heap): all pass (%u MODMEM requests, %u TLB flushes)\n", modmem_requests,
            tlb_flushes);
     return 0;
 }

@@ -28,6 +28,7 @@ int main(void) {
     N("KVM_GET_SREGS", KVM_GET_SREGS);
     N("KVM_SET_SREGS", KVM_SET_SREGS);
     N("KVM_SET_CPUID2", KVM_SET_CPUID2);
+    N("KVM_SET_FPU", KVM_SET_FPU);
     N("KVM_CAP_USER_MEMORY", KVM_CAP_USER_MEMORY);
     N("KVM_CAP_EXT_CPUID", KVM_CAP_EXT_CPUID);
     N("KVM_CAP_IOEVENTFD", KVM_CAP_IOEVENTFD);
@@ -53,6 +54,11 @@ int main(void) {
     OFF("Regs.R12", kvm_regs, r12); OFF("Regs.R13", kvm_regs, r13); OFF("Regs.R14", kvm_regs, r14);
     OFF("Regs.R15", kvm_regs, r15); OFF("Regs.RIP", kvm_regs, rip); OFF("Regs.RFLAGS", kvm_regs, rflags);
     N("Regs.SIZE", sizeof(struct kvm_regs));
+
+    OFF("Fpu.FPR", kvm_fpu, fpr); OFF("Fpu.FCW", kvm_fpu, fcw); OFF("Fpu.FSW", kvm_fpu, fsw);
+    OFF("Fpu.FTWX", kvm_fpu, ftwx); OFF("Fpu.LAST_OPCODE", kvm_fpu, last_opcode); OFF("Fpu.LAST_IP", kvm_fpu, last_ip);
+    OFF("Fpu.LAST_DP", kvm_fpu, last_dp); OFF("Fpu.XMM", kvm_fpu, xmm); OFF("Fpu.MXCSR", kvm_fpu, mxcsr);
+    N("Fpu.SIZE", sizeof(struct kvm_fpu));
 
     OFF("Segment.BASE", kvm_segment, base); OFF("Segment.LIMIT", kvm_segment, limit);
     OFF("Segment.SELECTOR", kvm_segment, selector); OFF("Segment.TYPE", kvm_segment, type);

@@ -37,6 +37,7 @@ public final class KvmAbi {
     public static final long KVM_GET_SREGS = ioc(IOC_READ, 0x83, Sregs.SIZE);
     public static final long KVM_SET_SREGS = ioc(IOC_WRITE, 0x84, Sregs.SIZE);
     public static final long KVM_SET_CPUID2 = ioc(IOC_WRITE, 0x90, Cpuid2.SIZE);
+    public static final long KVM_SET_FPU = ioc(IOC_WRITE, 0x8d, Fpu.SIZE);
 
     public static final int KVM_CAP_USER_MEMORY = 3;
     public static final int KVM_CAP_EXT_CPUID = 7;
@@ -99,6 +100,16 @@ public final class KvmAbi {
         public static final int CR0 = 224, CR2 = 232, CR3 = 240, CR4 = 248, CR8 = 256, EFER = 264, APIC_BASE = 272;
         public static final int INTERRUPT_BITMAP = 280;
         public static final int SIZE = 312;
+    }
+
+    /** struct kvm_fpu: the legacy FXSAVE image (x87 and SSE state) KVM_SET_FPU loads. */
+    public static final class Fpu {
+        private Fpu() {
+        }
+
+        public static final int FPR = 0, FCW = 128, FSW = 130, FTWX = 132, LAST_OPCODE = 134, LAST_IP = 136,
+                LAST_DP = 144, XMM = 152, MXCSR = 408;
+        public static final int SIZE = 416;
     }
 
     /** struct kvm_userspace_memory_region. */

@@ -187,6 +187,10 @@ public final class KvmVcpu implements AutoCloseable {
         check(LIBC.ioctl(fd, KvmAbi.KVM_SET_SREGS, sregs.buffer), "KVM_SET_SREGS on vCPU " + index);
     }
 
+    public void setFpu(KvmFpu fpu) {
+        check(LIBC.ioctl(fd, KvmAbi.KVM_SET_FPU, fpu.buffer), "KVM_SET_FPU on vCPU " + index);
+    }
+
     public void setCpuid(CpuidTable table) {
         check(LIBC.ioctl(fd, KvmAbi.KVM_SET_CPUID2, table.pointer()), "KVM_SET_CPUID2 on vCPU " + index);
     }

@@ -88,6 +88,8 @@ public final class GuestLayout {
     public static final int BOOT_INFO_MAGIC = 0x45434C56;
     public static final int BOOT_INFO_VERSION = 3;
     public static final int BOOT_FLAG_DEBUG = 1;
+    /** CR4.OSFXSR and OSXMMEXCPT are set at entry: SSE/SSE2 work in ring 3 (docs/guest-abi.md). */
+    public static final int BOOT_FLAG_SSE = 2;
 
     private static final long PAGE_4K = 0x1000;
     private static final long PAGE_2M = 0x200000;
@@ -279,7 +281,7 @@ public final class GuestLayout {
         m.writeU32(BOOT_INFO_GPA + BOOT_INFO_MAGIC_OFFSET, BOOT_INFO_MAGIC);
         m.writeU32(BOOT_INFO_GPA + BOOT_INFO_VERSION_OFFSET, BOOT_INFO_VERSION);
         m.writeU32(BOOT_INFO_GPA + BOOT_INFO_VCPU_COUNT_OFFSET, vcpus);
-        m.writeU32(BOOT_INFO_GPA + BOOT_INFO_FLAGS_OFFSET, debug ? BOOT_FLAG_DEBUG : 0);
+        m.writeU32(BOOT_INFO_GPA + BOOT_INFO_FLAGS_OFFSET, (debug ? BOOT_FLAG_DEBUG : 0) | BOOT_FLAG_SSE);
         m.writeU64(BOOT_INFO_GPA + BOOT_INFO_RAM_SIZE_OFFSET, ramSize);
         m.writeU64(BOOT_INFO_GPA + BOOT_INFO_IMAGE_END_OFFSET, imageEnd);
         m.writeU64(BOOT_INFO_GPA + BOOT_INFO_STACK_SIZE_OFFSET, STACK_SIZE - STACK_GUARD_SIZE);

@@ -11,6 +11,7 @@ import org.enclaveruntime.image.RuntimeElf;
 import org.enclaveruntime.kvm.CpuidTable;
 import org.enclaveruntime.kvm.Kvm;
 import org.enclaveruntime.kvm.KvmAbi;
+import org.enclaveruntime.kvm.KvmFpu;
 import org.enclaveruntime.kvm.KvmRegs;
 import org.enclaveruntime.kvm.KvmSregs;
 import org.enclaveruntime.kvm.KvmVcpu;
@@ -181,28 +182,22 @@ public final class VmBuilder {
         return table;
     }
 
+    /** CR4 at entry: PAE, and OSFXSR | OSXMMEXCPT so that module code may use SSE (not OSXSAVE: no AVX). */
+    static final long ENTRY_CR4 = 0x20L | 0x200L | 0x400L;
+    /** The x87 control word and MXCSR at entry: FNINIT's and the reset value, every exception masked. */
+    static final int ENTRY_FCW = 0x37f;
+    static final int ENTRY_MXCSR = 0x1f80;
+
     /**
      * The entry state of docs/guest-abi.md: 64-bit mode at CPL 3, flat segments, this vCPU's TSS, the IDT of
-     * the fault stub, NX enabled, stack, rdi/rsi.
+     * the fault stub, NX enabled, SSE enabled, stack, rdi/rsi.
      */
     static void setEntryState(KvmVcpu vcpu, int vcpus, long entry, long ramSize) {
         KvmSregs s = new KvmSregs();
         vcpu.getSregs(s);
-        KvmSregs.Segment code = new KvmSregs.Segment(0, 0xffffffff, GuestLayout.SELECTOR_CODE3, 11, 3, false, true);
-        KvmSregs.Segment data = new KvmSregs.Segment(0, 0xffffffff, GuestLayout.SELECTOR_DATA3, 3, 3, true, false);
-        s.setSegment(KvmAbi.Sregs.CS, code);
-        for (int seg : new int[] {KvmAbi.Sregs.DS, KvmAbi.Sregs.ES, KvmAbi.Sregs.FS, KvmAbi.Sregs.GS, KvmAbi.Sregs.SS}) {
-            s.setSegment(seg, data);
-        }
-        int index = vcpu.index();
-        s.setTable(KvmAbi.Sregs.GDT, GuestLayout.GDT_GPA, GuestLayout.gdtLimit(vcpus));
-        s.setTaskRegister(GuestLayout.tss(index), GuestLayout.tssLimit(index), GuestLayout.tssSelector(index));
-        s.setTable(KvmAbi.Sregs.IDT, GuestLayout.IDT_GPA, GuestLayout.IDT_LIMIT);
-        s.set(KvmAbi.Sregs.CR0, 0x80050033L); // PE MP ET NE WP AM PG; WP: ring 0 honours read-only pages too
-        s.set(KvmAbi.Sregs.CR3, GuestLayout.PAGE_TABLES_GPA);
-        s.set(KvmAbi.Sregs.CR4, 0x20L); // PAE
-        s.set(KvmAbi.Sregs.EFER, 0xd00L); // LME LMA NXE
+        entrySregs(s, vcpus, vcpu.index());
         vcpu.setSregs(s);
+        vcpu.setFpu(entryFpu());
 
         KvmRegs r = new KvmRegs();
         r.set(KvmAbi.Regs.RIP, entry);
@@ -211,5 +206,30 @@ public final class VmBuilder {
         r.set(KvmAbi.Regs.RDI, vcpu.index());
         r.set(KvmAbi.Regs.RSI, GuestLayout.BOOT_INFO_GPA);
         vcpu.setRegs(r);
+    }
+
+    /** Fills the segment, table and control registers of vCPU {@code index}'s entry state into {@code s}. */
+    static void entrySregs(KvmSregs s, int vcpus, int index) {
+        KvmSregs.Segment code = new KvmSregs.Segment(0, 0xffffffff, GuestLayout.SELECTOR_CODE3, 11, 3, false, true);
+        KvmSregs.Segment data = new KvmSregs.Segment(0, 0xffffffff, GuestLayout.SELECTOR_DATA3, 3, 3, true, false);
+        s.setSegment(KvmAbi.Sregs.CS, code);
+        for (int seg : new int[] {KvmAbi.Sregs.DS, KvmAbi.Sregs.ES, KvmAbi.Sregs.FS, KvmAbi.Sregs.GS, KvmAbi.Sregs.SS}) {
+            s.setSegment(seg, data);
+        }
+        s.setTable(KvmAbi.Sregs.GDT, GuestLayout.GDT_GPA, GuestLayout.gdtLimit(vcpus));
+        s.setTaskRegister(GuestLayout.tss(index), GuestLayout.tssLimit(index), GuestLayout.tssSelector(index));
+        s.setTable(KvmAbi.Sregs.IDT, GuestLayout.IDT_GPA, GuestLayout.IDT_LIMIT);
+        s.set(KvmAbi.Sregs.CR0, 0x80050033L); // PE MP ET NE WP AM PG; WP: ring 0 honours read-only pages too
+        s.set(KvmAbi.Sregs.CR3, GuestLayout.PAGE_TABLES_GPA);
+        s.set(KvmAbi.Sregs.CR4, ENTRY_CR4);
+        s.set(KvmAbi.Sregs.EFER, 0xd00L); // LME LMA NXE
+    }
+
+    /** A clean x87/SSE state: empty register stack, zero XMM registers, every exception masked. */
+    static KvmFpu entryFpu() {
+        KvmFpu f = new KvmFpu();
+        f.setControlWord(ENTRY_FCW);
+        f.setMxcsr(ENTRY_MXCSR);
+        return f;
     }
 }

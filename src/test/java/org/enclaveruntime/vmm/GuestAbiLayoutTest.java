@@ -78,6 +78,7 @@ class GuestAbiLayoutTest {
             entry("ABI_BOOT_INFO_MAGIC", (long) GuestLayout.BOOT_INFO_MAGIC),
             entry("ABI_BOOT_INFO_VERSION", (long) GuestLayout.BOOT_INFO_VERSION),
             entry("ABI_BOOT_FLAG_DEBUG", (long) GuestLayout.BOOT_FLAG_DEBUG),
+            entry("ABI_BOOT_FLAG_SSE", (long) GuestLayout.BOOT_FLAG_SSE),
             entry("ABI_MAX_DEVICES", (long) GuestLayout.BOOT_INFO_MAX_DEVICES),
             entry("ABI_DEVICE_VSOCK", (long) GuestLayout.DEVICE_TYPE_VSOCK),
             entry("ABI_DEVICE_WINDOW_SIZE", GuestLayout.DEVICE_WINDOW_SIZE),

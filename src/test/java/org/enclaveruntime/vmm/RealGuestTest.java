@@ -156,4 +156,18 @@ class RealGuestTest {
             assertEquals(new EnclaveExit.CleanShutdown(7), e.awaitExit());
         }
     }
+
+    /** SSE2 works in ring 3 on every vCPU (CR4.OSFXSR): sqrtsd of 2.0 gives the double nearest sqrt(2). */
+    @Test
+    void sseWorksOnEveryVcpu() {
+        try (Enclave e = VmBuilder.boot(spec("test-sse.elf", 2, false, null))) {
+            assertEquals(new EnclaveExit.CleanShutdown(0), e.awaitExit(), "a #UD on sqrtsd would be a crash");
+            long expected = Double.doubleToRawLongBits(Math.sqrt(2.0));
+            for (int vcpu = 0; vcpu < 2; vcpu++) {
+                List<Long> r = reportsOf(e, vcpu);
+                assertEquals(List.of(expected & 0xffffffffL, expected >>> 32), r, "vCPU " + vcpu + " reports the "
+                        + "bits of sqrt(2) (0xdead5e5e first would mean boot info lacks the SSE flag)");
+            }
+        }
+    }
 }
