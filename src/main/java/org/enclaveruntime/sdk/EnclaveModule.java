@@ -317,6 +317,16 @@ public final class EnclaveModule implements AutoCloseable {
     }
 
     private CallConnection attach() {
+        // Module ids start again from 1 in a restarted enclave: a stale id must not reach another application's
+        // module, so a new call connection first makes sure the connection that loaded this one still lives.
+        boolean moduleGone;
+        synchronized (moduleChannel) {
+            moduleGone = state == State.OPEN && moduleChannel.endedByPeer();
+        }
+        if (moduleGone) {
+            markLost("the enclave closed the connection that loaded the module");
+            requireUsable();
+        }
         FrameChannel ch = FrameChannel.connect(socket, PORT, options.stallTimeout());
         try {
             ch.send(MessageType.ATTACH, loaded.moduleId());
@@ -337,6 +347,16 @@ public final class EnclaveModule implements AutoCloseable {
             }
         } catch (WireException e) {
             ch.close();
+            if (e.kind == WireException.Kind.CLOSED && state == State.OPEN) {
+                synchronized (moduleChannel) {
+                    if (!moduleChannel.endedByPeer()) {
+                        // The enclave lives but closed this connection at once: it serves 64 connections at most.
+                        throw new EnclaveCallException(EnclaveStatus.SERVICE_UNAVAILABLE, origin + ": the enclave "
+                                + "closed a new call connection at once while the module stays loaded: it serves at "
+                                + "most 64 connections to port " + PORT + "; use fewer threads or try again", e);
+                    }
+                }
+            }
             throw callFailure(e, "attaching a call connection", false);
         } catch (RuntimeException e) {
             ch.close();
@@ -410,12 +430,14 @@ public final class EnclaveModule implements AutoCloseable {
         connections.forEach(this::drop);
         try {
             if (was == State.OPEN) {
-                moduleChannel.send(MessageType.UNLOAD, loaded.moduleId());
-                FrameHeader h = moduleChannel.receive(options.stallTimeout(), "the answer to UNLOAD");
-                byte[] payload = moduleChannel.readPayload(h.length(), h.type().toString());
-                if (h.type() != MessageType.UNLOADED || h.arg() != EnclaveStatus.SUCCESS.code()) {
-                    LOG.debug("{}: UNLOAD answered with {} {} {}", origin, h.type(), EnclaveStatus.describe(h.arg()),
-                            text(payload));
+                synchronized (moduleChannel) { // attach()'s liveness check must not read UNLOADED's bytes
+                    moduleChannel.send(MessageType.UNLOAD, loaded.moduleId());
+                    FrameHeader h = moduleChannel.receive(options.stallTimeout(), "the answer to UNLOAD");
+                    byte[] payload = moduleChannel.readPayload(h.length(), h.type().toString());
+                    if (h.type() != MessageType.UNLOADED || h.arg() != EnclaveStatus.SUCCESS.code()) {
+                        LOG.debug("{}: UNLOAD answered with {} {} {}", origin, h.type(),
+                                EnclaveStatus.describe(h.arg()), text(payload));
+                    }
                 }
             }
         } catch (WireException e) {

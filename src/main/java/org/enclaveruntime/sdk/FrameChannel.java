@@ -124,6 +124,19 @@ final class FrameChannel implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the enclave has ended this connection, seen without waiting: for a connection on which the enclave
+     * sends nothing unasked (the module connection), where unasked bytes are as bad as an end.
+     */
+    boolean endedByPeer() {
+        ByteBuffer one = ByteBuffer.allocate(1);
+        try {
+            return channel.read(one) != 0;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
     /** Sends a header and its payload buffers (their remaining bytes) as one message. */
     void send(MessageType type, int arg, ByteBuffer... payload) throws WireException {
         long length = 0;

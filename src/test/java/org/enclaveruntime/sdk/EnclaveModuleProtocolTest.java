@@ -143,6 +143,60 @@ class EnclaveModuleProtocolTest {
     }
 
     @Test
+    void aNewCallConnectionAfterTheModuleConnectionEndedIsLostWithoutReachingTheEnclave() throws Exception {
+        // An enclave that ends the module connection right after LOADED (it stopped): a later ATTACH could reach
+        // a restarted enclave, where the same module id names another application's module.
+        enclave.script(p -> {
+            p.ok();
+            Frame first = p.read();
+            if (first != null && first.type() == LOAD) {
+                p.send(LOADED, 0, loadedPayload());
+            }
+        });
+        assertTimeoutPreemptively(BOUND, () -> {
+            try (EnclaveModule m = load()) {
+                int before = enclave.connections.get();
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                EnclaveCallException e;
+                do {
+                    e = assertThrows(EnclaveCallException.class, () -> m.call(0, new byte[0], 0));
+                } while (e.code() != EnclaveStatus.ENCLAVE_LOST.code() && System.nanoTime() < deadline);
+                assertEquals(EnclaveStatus.ENCLAVE_LOST.code(), e.code(), e.toString());
+                assertTrue(e.getMessage().contains("closed the connection that loaded the module"), e.getMessage());
+                int after = enclave.connections.get();
+                fails(EnclaveStatus.ENCLAVE_LOST, () -> m.call(0, new byte[0], 0));
+                assertEquals(after, enclave.connections.get(), "once lost, no call connects again (" + before + ")");
+            }
+        });
+    }
+
+    @Test
+    void aCallConnectionClosedAtOnceWhileTheModuleLivesIsServiceUnavailable() throws Exception {
+        Good good = new Good();
+        enclave.script(p -> {
+            p.ok();
+            Frame first = p.read();
+            if (first != null && first.type() == ATTACH) {
+                return; // closed at once, as the enclave does beyond its 64 connections
+            }
+            if (first != null && first.type() == LOAD) {
+                p.send(LOADED, 0, loadedPayload());
+                Frame f = p.read();
+                if (f != null && f.type() == UNLOAD) {
+                    p.send(UNLOADED, 0, new byte[0]);
+                }
+            }
+        });
+        assertTimeoutPreemptively(BOUND, () -> {
+            try (EnclaveModule m = load()) {
+                fails(EnclaveStatus.SERVICE_UNAVAILABLE, () -> m.call(0, new byte[0], 0));
+                enclave.script(good);
+                assertEquals(0, m.call(0, new byte[0], 0).length, "the module stays usable");
+            }
+        });
+    }
+
+    @Test
     void theHostCheckRefusesABrokenModuleBeforeConnecting() {
         EnclaveCallException e = fails(EnclaveStatus.INVALID_ENCLAVE,
                 () -> EnclaveModule.load(moduleFile, enclave.socket, FAST.withCheckLocally(true)));
