@@ -352,15 +352,20 @@ class EnclaveModuleTest {
         assertTimeoutPreemptively(BOUND, () -> {
             try (EnclaveModule m = EnclaveModule.load(module, socket)) {
                 assertEquals(0, m.call(EMPTY, new byte[0], 0).length);
-                fails(EnclaveStatus.ENCLAVE_CRASHED, () -> m.call(FAULT, new byte[0], 0));
+                java.util.concurrent.CompletableFuture<EnclaveCallException> faulting =
+                        java.util.concurrent.CompletableFuture.supplyAsync(() -> assertThrows(
+                                EnclaveCallException.class, () -> m.call(FAULT, new byte[0], 0)));
+                EnclaveExit exit = enclave.awaitExit();
+                EnclaveExit.Crashed crash = assertInstanceOf(EnclaveExit.Crashed.class, exit);
+                assertTrue(crash.reason().contains("#PF") && crash.reason().contains("in module 1 ("),
+                        "the report names the fault and the module: " + crash.reason());
+                // The VMM tears the crashed enclave down (as the service does), which ends its connections.
+                enclave.close();
+                enclave = null;
+                EnclaveCallException e = faulting.get();
+                assertEquals(EnclaveStatus.ENCLAVE_CRASHED.code(), e.code(), e.toString());
                 fails(EnclaveStatus.ENCLAVE_LOST, () -> m.call(EMPTY, new byte[0], 0));
             }
-            EnclaveExit exit = enclave.awaitExit();
-            EnclaveExit.Crashed crash = assertInstanceOf(EnclaveExit.Crashed.class, exit);
-            assertTrue(crash.reason().contains("#PF") && crash.reason().contains("in module 1 ("),
-                    "the report names the fault and the module: " + crash.reason());
-            enclave.close();
-            enclave = null;
         });
     }
 }
