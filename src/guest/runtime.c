@@ -111,9 +111,11 @@ static void serve_until(uint32_t vcpu, int (*done)(void *), void *ctx, int run_w
     unsigned polls = 0;
     while (!done || !done(ctx)) {
         if (control_shutdown_requested()) {
-            /* Only the boot vCPU ends the enclave; the others wait here to be torn down with it. */
-            if (vcpu == BOOT_VCPU) {
-                console_printf("shutdown requested\n");
+            /* The first vCPU to see it ends the enclave (the boot vCPU may be busy in a long ECALL, which a
+             * forced stop would end anyway, only later); the others wait here to be torn down with it. */
+            static uint32_t shutting_down;
+            if (!__atomic_exchange_n(&shutting_down, 1, __ATOMIC_ACQ_REL)) {
+                console_printf("shutdown requested (seen by vcpu %u)\n", vcpu);
                 port_shutdown(0);
             }
             cpu_spin_forever();

@@ -16,7 +16,7 @@ public final class ModuleCallerMain {
     public static void main(String[] args) {
         EnclaveModule m = EnclaveModule.load(Path.of(args[1]), Path.of(args[0]),
                 EnclaveModule.Options.DEFAULT.withCheckLocally(false));
-        byte[] iterations = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(50_000_000).array();
+        byte[] iterations = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(5_000_000).array();
         System.out.println("CALLING");
         System.out.flush();
         while (true) {
