@@ -43,9 +43,12 @@ if(NOT DEFINED ENCLAVECTL OR ENCLAVECTL STREQUAL "")
 endif()
 set(EnclaveSDK_ENCLAVECTL "${ENCLAVECTL}")
 
-set(EnclaveSDK_JAR "")
-if(EXISTS "${EnclaveSDK_ROOT}/lib/java/enclavectl.jar")
-  set(EnclaveSDK_JAR "${EnclaveSDK_ROOT}/lib/java/enclavectl.jar")
+# A jar given with -DEnclaveSDK_JAR wins (a build tree's tests, before the SDK has its jar).
+if(NOT EnclaveSDK_JAR)
+  set(EnclaveSDK_JAR "")
+  if(EXISTS "${EnclaveSDK_ROOT}/lib/java/enclavectl.jar")
+    set(EnclaveSDK_JAR "${EnclaveSDK_ROOT}/lib/java/enclavectl.jar")
+  endif()
 endif()
 
 # What the package needs to be usable; find_package reports the first thing missing and sets

@@ -63,6 +63,26 @@ public final class SampleBuild {
         return script;
     }
 
+    /**
+     * The SDK's Java API as a jar of this build's classes: `mvn verify` runs the tests before the package phase
+     * writes target/enclavectl.jar, which the SDK tree links to.
+     */
+    public static Path apiJar(Path dir) {
+        Path classes = Path.of("target/classes").toAbsolutePath();
+        Path jar = dir.resolve("enclavectl-api.jar");
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+             var files = Files.walk(classes)) {
+            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
+                out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString()));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return jar;
+    }
+
     /** Configures and builds {@code source} into {@code build}; fails with CMake's output. */
     public static Run cmake(Path source, Path build, Path enclavectl, String... extra) {
         List<String> configure = new ArrayList<>(List.of("cmake", "-S", source.toString(), "-B", build.toString(),

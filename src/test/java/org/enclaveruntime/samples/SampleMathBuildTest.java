@@ -60,7 +60,8 @@ class SampleMathBuildTest {
     private static synchronized Path built() {
         if (build == null) {
             Path b = shared.resolve("build");
-            SampleBuild.Run r = SampleBuild.cmake(SampleBuild.SAMPLES, b, SampleBuild.enclavectlScript(shared));
+            SampleBuild.Run r = SampleBuild.cmake(SampleBuild.SAMPLES, b, SampleBuild.enclavectlScript(shared),
+                    "-DEnclaveSDK_JAR=" + SampleBuild.apiJar(shared));
             assertEquals(0, r.exit(), r::toString);
             build = b;
         }

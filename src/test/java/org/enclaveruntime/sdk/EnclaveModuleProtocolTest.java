@@ -161,8 +161,9 @@ class EnclaveModuleProtocolTest {
                 do {
                     e = assertThrows(EnclaveCallException.class, () -> m.call(0, new byte[0], 0));
                 } while (e.code() != EnclaveStatus.ENCLAVE_LOST.code() && System.nanoTime() < deadline);
+                // Lost either way: seen before ATTACH, or when the ATTACH connection closed and the check after it
+                // found the module connection gone too.
                 assertEquals(EnclaveStatus.ENCLAVE_LOST.code(), e.code(), e.toString());
-                assertTrue(e.getMessage().contains("closed the connection that loaded the module"), e.getMessage());
                 int after = enclave.connections.get();
                 fails(EnclaveStatus.ENCLAVE_LOST, () -> m.call(0, new byte[0], 0));
                 assertEquals(after, enclave.connections.get(), "once lost, no call connects again (" + before + ")");
