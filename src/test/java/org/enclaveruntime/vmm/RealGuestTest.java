@@ -165,8 +165,10 @@ class RealGuestTest {
             long expected = Double.doubleToRawLongBits(Math.sqrt(2.0));
             for (int vcpu = 0; vcpu < 2; vcpu++) {
                 List<Long> r = reportsOf(e, vcpu);
-                assertEquals(List.of(expected & 0xffffffffL, expected >>> 32), r, "vCPU " + vcpu + " reports the "
-                        + "bits of sqrt(2) (0xdead5e5e first would mean boot info lacks the SSE flag)");
+                // Then runtime_start REPORTs the vCPU's index.
+                assertEquals(List.of(expected & 0xffffffffL, expected >>> 32, (long) vcpu), r, "vCPU " + vcpu
+                        + " reports the bits of sqrt(2), then its index (0xdead5e5e first would mean boot info lacks "
+                        + "the SSE flag)");
             }
         }
     }
