@@ -72,13 +72,19 @@ class UrtsProtocolTest {
         pb.environment().put("DE_URTS_LOAD_TIMEOUT_MS", "20000");
         pb.environment().put("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1");
         pb.environment().putAll(env);
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(cmd + " ran over a minute");
+        // Output to a file, not a pipe: reading a pipe to its end would wait as long as a hung program lives.
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("urts-program", ".out");
+        try {
+            pb.redirectOutput(log.toFile());
+            Process p = pb.start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                fail(cmd + " ran over a minute; its output so far:\n" + java.nio.file.Files.readString(log));
+            }
+            return new Run(p.exitValue(), java.nio.file.Files.readString(log));
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
         }
-        return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 
     /** Runs `scenario` against a fresh peer serving `script`; returns the peer for checks of what it saw. */
