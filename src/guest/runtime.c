@@ -106,7 +106,7 @@ void runtime_set_idle_work(int (*work)(uint32_t vcpu))
  * run_work, does the idle work first on every turn: a vCPU whose step just made a call runnable comes
  * straight back here (the step reported work) and runs it, unless another vCPU claimed it first.
  */
-static void serve_until(uint32_t vcpu, int (*done)(void *), void *ctx, int run_work)
+static void serve_until(uint32_t vcpu, int (*done)(void *), void *ctx, int run_work, int may_wait)
 {
     unsigned polls = 0;
     while (!done || !done(ctx)) {
@@ -130,7 +130,9 @@ static void serve_until(uint32_t vcpu, int (*done)(void *), void *ctx, int run_w
             polls = 0;
             continue;
         }
-        if (++polls < IDLE_POLLS) {
+        /* A vCPU waiting for something another vCPU may complete (an OCALL's answer, received by whichever
+         * vCPU polls the device) must not sleep in WAIT: nothing could wake it, as ring 3 has no IPI. */
+        if (++polls < IDLE_POLLS || !may_wait) {
             cpu_relax();
             continue;
         }
@@ -148,7 +150,7 @@ static int handshake_done(void *ctx)
 
 void runtime_wait_until(uint32_t vcpu, int (*done)(void *ctx), void *ctx)
 {
-    serve_until(vcpu, done, ctx, 0);
+    serve_until(vcpu, done, ctx, 0, 0);
     modmem_idle(vcpu);   /* done may have come true right after a WAIT: flush before module code runs again */
 }
 
@@ -160,11 +162,11 @@ void runtime_ready(void)
     }
     /* With vsock, READY is the VMM's answer to the handshake; the STATUS port stays silent. */
     services_start_handshake();
-    serve_until(BOOT_VCPU, handshake_done, NULL, 0);
+    serve_until(BOOT_VCPU, handshake_done, NULL, 0, 1);
 }
 
 void runtime_serve(uint32_t vcpu)
 {
-    serve_until(vcpu, NULL, NULL, 1);
+    serve_until(vcpu, NULL, NULL, 1, 1);
     cpu_spin_forever();
 }

@@ -45,8 +45,9 @@ __attribute__((noreturn)) void runtime_serve(uint32_t vcpu);
 void runtime_set_idle_work(int (*work)(uint32_t vcpu));
 
 /*
- * For a vCPU blocked inside idle work (an ECALL waiting for its OCALL's answer): keeps the services going,
- * honours shutdown and WAITs when idle, as the idle loop does, but runs no idle work, until done(ctx).
+ * For a vCPU blocked inside idle work (an ECALL waiting for its OCALL's answer): keeps the services going and
+ * honours shutdown, but runs no idle work and never WAITs (another vCPU may receive the answer, and ring 3
+ * cannot wake a vCPU sleeping in WAIT), until done(ctx).
  */
 void runtime_wait_until(uint32_t vcpu, int (*done)(void *ctx), void *ctx);
 
