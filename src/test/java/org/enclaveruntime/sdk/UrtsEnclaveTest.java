@@ -55,9 +55,6 @@ class UrtsEnclaveTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("urts-app hung against the real runtime in the nested harness (2026-12-02, twice; "
-            + "thread dumps in the issue 14 note): a known defect, parked so that CI on a KVM host stays green; "
-            + "remove this once it passes")
     void aCApplicationLoadsTheTestModuleAndCallsIt() throws Exception {
         UrtsProtocolTest.buildTestPrograms();
         byte[] elf = TestGuests.built("runtime.elf");
