@@ -5,6 +5,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "format.h"
+#include "le.h"
 #include "mem.h"
 #include "modmem.h"
 #include "module_elf.h"
@@ -105,29 +106,6 @@ static struct module modules[MAX_MODULES];
 static struct mconn conns[MAX_CONNS];
 static uint32_t next_module_id = 1;
 static uint32_t production;            /* boot_info.flags without debug: DEBUG modules are refused */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static struct module *module_by_id(uint32_t id)
 {
@@ -418,14 +396,14 @@ static void finish_load(struct mconn *c, uint32_t *status)
     c->role = ROLE_MODULE;
     c->module_id = m->id;
     uint8_t *p = c->loaded;
-    put32(p, m->id);
-    put32(p + 4, m->tcs_num);
+    le_put32(p, m->id);
+    le_put32(p + 4, m->tcs_num);
     memcpy(p + 8, m->sig.mrenclave, 48);
     memcpy(p + 56, m->sig.mrsigner, 48);
-    put16(p + 104, m->sig.prod_id);
-    put16(p + 106, m->sig.isv_svn);
-    put32(p + 108, m->sig.attributes);
-    put64(p + 112, m->base);
+    le_put16(p + 104, m->sig.prod_id);
+    le_put16(p + 106, m->sig.isv_svn);
+    le_put32(p + 108, m->sig.attributes);
+    le_put64(p + 112, m->base);
     console_printf("modules: loaded module %u at 0x%lx: %lu bytes, %lu ECALLs, %u stacks of %lu, heap %lu\n", m->id,
                    (unsigned long)m->base, (unsigned long)m->elf.image_size, (unsigned long)m->ecall_count,
                    m->tcs_num, (unsigned long)m->stack_size, (unsigned long)m->heap_size);
@@ -611,11 +589,11 @@ static void queue_message(struct mconn *c, uint16_t type, uint32_t arg, const ui
                           const void *body, uint64_t body_len)
 {
     uint8_t *h = c->tx_head;
-    put32(h, MODPROTO_MAGIC);
-    put16(h + 4, type);
-    put16(h + 6, 0);
-    put32(h + 8, (uint32_t)(prefix_len + body_len));
-    put32(h + 12, arg);
+    le_put32(h, MODPROTO_MAGIC);
+    le_put16(h + 4, type);
+    le_put16(h + 6, 0);
+    le_put32(h + 8, (uint32_t)(prefix_len + body_len));
+    le_put32(h + 12, arg);
     if (prefix_len)
         memcpy(h + MODPROTO_HDR_SIZE, prefix, prefix_len);
     c->tx_head_len = MODPROTO_HDR_SIZE + prefix_len;
@@ -715,10 +693,10 @@ static void start_load(struct mconn *c)
 static void on_header(struct mconn *c)
 {
     const uint8_t *h = c->hdr;
-    uint32_t magic = get32(h), len = get32(h + 8);
+    uint32_t magic = le_get32(h), len = le_get32(h + 8);
     uint16_t type = (uint16_t)(h[4] | h[5] << 8), reserved = (uint16_t)(h[6] | h[7] << 8);
     c->rx_type = type;
-    c->rx_arg = get32(h + 12);
+    c->rx_arg = le_get32(h + 12);
     c->rx_len = len;
     c->rx_have = 0;
     struct call *k = &c->call;
@@ -793,7 +771,7 @@ static void on_header(struct mconn *c)
 static void on_ecall_prefix(struct mconn *c)
 {
     struct call *k = &c->call;
-    uint64_t out_cap = get32(c->prefix), in_len = c->rx_len - 4;
+    uint64_t out_cap = le_get32(c->prefix), in_len = c->rx_len - 4;
     c->rx_len = in_len;
     c->reply_status = SGX_SUCCESS;
     struct module *m = module_by_id(c->module_id);
@@ -977,7 +955,7 @@ static int modsvc_step(struct service_task *t)
         if (c->role == ROLE_CALL) {
             if (__atomic_load_n(&k->ocall_state, __ATOMIC_ACQUIRE) == OCALL_POSTED) {
                 uint8_t cap[4];
-                put32(cap, (uint32_t)k->ocall_out_cap);
+                le_put32(cap, (uint32_t)k->ocall_out_cap);
                 __atomic_store_n(&k->ocall_state, OCALL_SENT, __ATOMIC_RELEASE);
                 queue_message(c, MSG_OCALL, k->ocall_index, cap, 4, k->ocall_in, k->ocall_in_len);
                 work = 1;

@@ -7,6 +7,7 @@
 
 #include "crypto.h"
 #include "format.h"
+#include "le.h"
 #include "mem.h"
 #include "module_elf.h"
 
@@ -67,27 +68,6 @@ static const uint64_t single_tags[] = {DT_PLTRELSZ, DT_STRTAB, DT_SYMTAB, DT_REL
 #define CONFIG_MAX_SIZE 0x1FFFFFFFFFull
 #define CONFIG_MIN_STACK 0x2000ull
 static const uint8_t sig_magic[8] = {'E', 'N', 'C', 'L', 'V', 'M', 'O', 'D'};
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* [start, start + length) lies in [0, limit), compared without overflow (ModuleElf.inside). */
 static int inside(uint64_t start, uint64_t length, uint64_t limit)
@@ -188,9 +168,9 @@ static uint64_t dyn_get(const struct dynamic_values *d, uint64_t tag)
 static uint32_t load(struct parser *p, uint32_t index, uint64_t at)
 {
     const uint8_t *h = p->b + at;
-    uint32_t flags = rd32(h + 4);
-    uint64_t offset = rd64(h + 8), vaddr = rd64(h + 16), filesz = rd64(h + 32), memsz = rd64(h + 40);
-    uint64_t align = rd64(h + 48);
+    uint32_t flags = le_get32(h + 4);
+    uint64_t offset = le_get64(h + 8), vaddr = le_get64(h + 16), filesz = le_get64(h + 32), memsz = le_get64(h + 40);
+    uint64_t align = le_get64(h + 48);
     if (filesz == 0 && memsz == 0)
         return 0;
     if (flags & ~7u)
@@ -253,8 +233,8 @@ static uint32_t dynamic(struct parser *p, const struct module_segment *s, uint64
     uint64_t entries = length / DYN_SIZE;
     int ended = 0;
     for (uint64_t i = 0; i < entries; i++) {
-        uint64_t tag = rd64(at + i * DYN_SIZE);
-        uint64_t value = rd64(at + i * DYN_SIZE + 8);
+        uint64_t tag = le_get64(at + i * DYN_SIZE);
+        uint64_t value = le_get64(at + i * DYN_SIZE + 8);
         if (tag == DT_NULL) {
             ended = 1;
             break;
@@ -313,9 +293,9 @@ static uint32_t symbol(struct parser *p, uint64_t index, const char *where, cons
         return refuse(p->err, 803, "has %s naming symbol %lu, beyond the segment that holds DT_SYMTAB", where,
                       (unsigned long)index);
     const uint8_t *sym = p->b + file_offset(ss, symtab) + index * SYM_SIZE;
-    uint64_t name_offset = rd32(sym);
-    uint16_t shndx = rd16(sym + 6);
-    uint64_t value = rd64(sym + 8);
+    uint64_t name_offset = le_get32(sym);
+    uint16_t shndx = le_get16(sym + 6);
+    uint64_t value = le_get64(sym + 8);
     uint64_t strtab = dyn_get(&p->dyn, DT_STRTAB);
     uint64_t strsz = dyn_get(&p->dyn, DT_STRSZ);
     const struct module_segment *st = file_backed(p->elf, strtab, strsz);
@@ -367,7 +347,7 @@ static uint32_t relocations(struct parser *p, uint64_t table_tag, const char *ta
     uint64_t count = length / RELA_SIZE;
     for (uint64_t i = 0; i < count; i++) {
         const uint8_t *e = at + i * RELA_SIZE;
-        uint64_t offset = rd64(e), info = rd64(e + 8), addend = rd64(e + 16);
+        uint64_t offset = le_get64(e), info = le_get64(e + 8), addend = le_get64(e + 16);
         uint32_t type = (uint32_t)info;
         uint64_t sym = info >> 32;
         char where[48];
@@ -435,7 +415,7 @@ static uint32_t parse(struct parser *p)
     struct module_elf *elf = p->elf;
     if (p->size < EHDR_SIZE)
         return refuse(p->err, 801, "is %lu bytes, shorter than an ELF64 header (64 bytes)", (unsigned long)p->size);
-    if (rd32(b) != 0x464C457Fu)
+    if (le_get32(b) != 0x464C457Fu)
         return refuse(p->err, 801, "is not an ELF file (no \\x7fELF magic)");
     if (b[4] != 2)
         return refuse(p->err, 801, "is not ELF64 (EI_CLASS = %d, expected 2)", (int)(int8_t)b[4]);
@@ -443,16 +423,16 @@ static uint32_t parse(struct parser *p)
         return refuse(p->err, 801, "is not little-endian (EI_DATA = %d, expected 1)", (int)(int8_t)b[5]);
     if (b[6] != 1)
         return refuse(p->err, 801, "is not the current ELF version (EI_VERSION = %d, expected 1)", (int)(int8_t)b[6]);
-    uint16_t type = rd16(b + 16);
+    uint16_t type = le_get16(b + 16);
     if (type != 3)
         return refuse(p->err, 801, "is not a shared object (e_type = %u, expected 3 = ET_DYN; link with gcc -fPIC "
                       "-shared)", type);
-    uint16_t machine = rd16(b + 18);
+    uint16_t machine = le_get16(b + 18);
     if (machine != 62)
         return refuse(p->err, 801, "is not for x86-64 (e_machine = %u, expected 62 = EM_X86_64)", machine);
-    uint64_t phoff = rd64(b + 32);
-    uint16_t phentsize = rd16(b + 54);
-    uint16_t phnum = rd16(b + 56);
+    uint64_t phoff = le_get64(b + 32);
+    uint16_t phentsize = le_get16(b + 54);
+    uint16_t phnum = le_get16(b + 56);
     if (phentsize != PHDR_SIZE)
         return refuse(p->err, 801, "has program headers of %u bytes (e_phentsize), expected 56", phentsize);
     if (phnum == 0 || phnum > MODULE_MAX_SEGMENTS)
@@ -464,7 +444,7 @@ static uint32_t parse(struct parser *p)
     uint64_t dyn_address = 0, dyn_size = 0;
     for (uint32_t i = 0; i < phnum; i++) {
         uint64_t at = phoff + (uint64_t)i * PHDR_SIZE;
-        uint32_t ptype = rd32(b + at);
+        uint32_t ptype = le_get32(b + at);
         uint32_t code = 0;
         if (ptype == PT_LOAD) {
             code = load(p, i, at);
@@ -472,8 +452,8 @@ static uint32_t parse(struct parser *p)
             if (have_dynamic)
                 return refuse(p->err, 803, "has more than one PT_DYNAMIC (program header %u)", i);
             have_dynamic = 1;
-            dyn_address = rd64(b + at + 16);
-            dyn_size = rd64(b + at + 40);
+            dyn_address = le_get64(b + at + 16);
+            dyn_size = le_get64(b + at + 40);
         } else if (ptype == PT_INTERP) {
             return refuse(p->err, 801, "asks for a program interpreter (PT_INTERP, program header %u): a module is a "
                           "shared object, not an executable", i);
@@ -550,30 +530,24 @@ uint32_t module_elf_parse(const uint8_t *elf_bytes, size_t len, struct module_el
 
 /* ---- Measurement ---- */
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 void module_measure(const uint8_t *elf_bytes, const struct module_elf *elf, uint8_t out[48])
 {
     struct sha384_ctx ctx;
     uint8_t head[32];
     sha384_init(&ctx);
     memcpy(head, "EMODMEAS", 8);
-    put32(head + 8, 1);
-    put32(head + 12, elf->segment_count);
-    wr64(head + 16, elf->dynamic_vaddr);
-    wr64(head + 24, elf->dynamic_size);
+    le_put32(head + 8, 1);
+    le_put32(head + 12, elf->segment_count);
+    le_put64(head + 16, elf->dynamic_vaddr);
+    le_put64(head + 24, elf->dynamic_size);
     sha384_update(&ctx, head, sizeof(head));
     for (uint32_t i = 0; i < elf->segment_count; i++) {
         const struct module_segment *s = &elf->segments[i];
-        wr64(head, s->vaddr);
-        wr64(head + 8, s->mem_size);
-        wr64(head + 16, s->file_size);
-        put32(head + 24, s->flags);
-        put32(head + 28, 0);
+        le_put64(head, s->vaddr);
+        le_put64(head + 8, s->mem_size);
+        le_put64(head + 16, s->file_size);
+        le_put32(head + 24, s->flags);
+        le_put32(head + 28, 0);
         sha384_update(&ctx, head, sizeof(head));
         sha384_update(&ctx, elf_bytes + s->file_offset, s->file_size);
     }
@@ -592,7 +566,7 @@ static uint32_t decode(const uint8_t *file, size_t len, struct module_signature 
 {
     if (len < SIG_TRAILER_SIZE)
         return refuse(err, 809, "ends with the magic ENCLVMOD but is only %lu bytes long", (unsigned long)len);
-    uint64_t total = rd64(file + len - SIG_TRAILER_SIZE);
+    uint64_t total = le_get64(file + len - SIG_TRAILER_SIZE);
     if (total < SIG_MIN_SIZE || total > SIG_MAX_SIZE || total > len)
         return refuse(err, 809, "has a signature structure size of %lu in its trailer, outside %u to %lu",
                       (unsigned long)total, SIG_MIN_SIZE,
@@ -602,16 +576,16 @@ static uint32_t decode(const uint8_t *file, size_t len, struct module_signature 
     if (memcmp(b, sig_magic, sizeof(sig_magic)) != 0)
         return refuse(err, 809, "has no ENCLVMOD magic at the start of its signature structure (offset %lu)",
                       (unsigned long)start);
-    uint16_t version = rd16(b + 8);
+    uint16_t version = le_get16(b + 8);
     if (version != 1)
         return refuse(err, 809, "has signature structure version %u; this enclave reads version 1", version);
-    if (rd16(b + 10) != SIG_HEADER_SIZE)
-        return bad_structure(err, "header_size", rd16(b + 10), SIG_HEADER_SIZE);
-    if (rd32(b + 12) != total)
-        return bad_structure(err, "structure_size", rd32(b + 12), total);
-    if (rd64(b + 16) != start)
-        return bad_structure(err, "module_size", rd64(b + 16), start);
-    uint32_t key_type = rd32(b + 24);
+    if (le_get16(b + 10) != SIG_HEADER_SIZE)
+        return bad_structure(err, "header_size", le_get16(b + 10), SIG_HEADER_SIZE);
+    if (le_get32(b + 12) != total)
+        return bad_structure(err, "structure_size", le_get32(b + 12), total);
+    if (le_get64(b + 16) != start)
+        return bad_structure(err, "module_size", le_get64(b + 16), start);
+    uint32_t key_type = le_get32(b + 24);
     uint32_t signature_size;
     if (key_type == KEY_TYPE_RSA3072)
         signature_size = 384;
@@ -619,22 +593,22 @@ static uint32_t decode(const uint8_t *file, size_t len, struct module_signature 
         signature_size = 96;
     else
         return refuse(err, 809, "has key_type %u; known: 1 (RSA-3072) and 2 (ECDSA P-384)", key_type);
-    uint32_t key_length = rd32(b + 28);
+    uint32_t key_length = le_get32(b + 28);
     if (key_length < 1 || key_length > SIG_MAX_PUBLIC_KEY)
         return refuse(err, 809, "has public_key_size %u, outside 1 to %u", key_length, SIG_MAX_PUBLIC_KEY);
-    if (rd32(b + 32) != signature_size)
-        return bad_structure(err, "signature_size", rd32(b + 32), signature_size);
+    if (le_get32(b + 32) != signature_size)
+        return bad_structure(err, "signature_size", le_get32(b + 32), signature_size);
     if (total != SIG_HEADER_SIZE + key_length + signature_size + SIG_TRAILER_SIZE)
         return bad_structure(err, "structure_size", total, SIG_HEADER_SIZE + key_length + signature_size +
                              SIG_TRAILER_SIZE);
-    uint32_t attributes = rd32(b + 36);
+    uint32_t attributes = le_get32(b + 36);
     if (attributes & ~MODULE_ATTRIBUTE_DEBUG)
         return refuse(err, 809, "has attributes 0x%x; only bit 0 (DEBUG) is defined", attributes);
     for (uint32_t i = 160; i < SIG_HEADER_SIZE; i++)
         if (b[i] != 0)
             return refuse(err, 809, "has a non-zero reserved byte at offset %u of its signature structure", i);
-    uint64_t stack = rd64(b + 48), heap = rd64(b + 56);
-    uint32_t tcs = rd32(b + 44);
+    uint64_t stack = le_get64(b + 48), heap = le_get64(b + 56);
+    uint32_t tcs = le_get32(b + 44);
     /* EnclaveConfig's ranges, in its order (ProdID and ISVSVN are u16: always in range). */
     if (stack < CONFIG_MIN_STACK || stack > CONFIG_MAX_SIZE)
         return refuse(err, 809, "has signed limits out of range: StackMaxSize %lu is outside %lu..%lu",
@@ -655,8 +629,8 @@ static uint32_t decode(const uint8_t *file, size_t len, struct module_signature 
     sig->public_key_size = key_length;
     sig->signature_size = signature_size;
     sig->attributes = attributes;
-    sig->prod_id = rd16(b + 40);
-    sig->isv_svn = rd16(b + 42);
+    sig->prod_id = le_get16(b + 40);
+    sig->isv_svn = le_get16(b + 42);
     sig->tcs_num = tcs;
     sig->stack_max_size = stack;
     sig->heap_max_size = heap;
@@ -765,7 +739,7 @@ static int image_symbol(const struct module_elf *elf, const uint8_t *image, uint
         || !inside(elf->strtab, elf->strtab_size, elf->image_size))
         return 0;
     const uint8_t *s = image + elf->symtab + index * SYM_SIZE;
-    uint64_t name_offset = rd32(s);
+    uint64_t name_offset = le_get32(s);
     if (name_offset >= elf->strtab_size)
         return 0;
     const uint8_t *start = image + elf->strtab + name_offset, *end = image + elf->strtab + elf->strtab_size;
@@ -791,7 +765,7 @@ static uint32_t apply_table(const struct module_elf *elf, uint8_t *image, uint64
     for (uint64_t i = 0; i < length / RELA_SIZE; i++) {
         /* Read the entry before anything is written: a relocation may write over the table itself. */
         const uint8_t *e = image + address + i * RELA_SIZE;
-        uint64_t offset = rd64(e), info = rd64(e + 8), addend = rd64(e + 16);
+        uint64_t offset = le_get64(e), info = le_get64(e + 8), addend = le_get64(e + 16);
         uint32_t type = (uint32_t)info;
         uint64_t sym = info >> 32;
         /* R5 again, on the bytes as they are now: earlier relocations may have rewritten this entry. */
@@ -813,8 +787,8 @@ static uint32_t apply_table(const struct module_elf *elf, uint8_t *image, uint64
             if (!image_symbol(elf, image, sym, &name, &s) || sym == 0)
                 return refuse(err, 803, "has %s entry %lu naming symbol %lu, which cannot be read once relocated",
                               table, (unsigned long)i, (unsigned long)sym);
-            if (rd16(s + 6) != 0) {
-                uint64_t st_value = rd64(s + 8);
+            if (le_get16(s + 6) != 0) {
+                uint64_t st_value = le_get64(s + 8);
                 if (st_value >= elf->image_size)
                     return refuse(err, 803, "has defined symbol %s at 0x%lx, outside the module's memory", name,
                                   (unsigned long)st_value);
@@ -827,7 +801,7 @@ static uint32_t apply_table(const struct module_elf *elf, uint8_t *image, uint64
             return refuse(err, 805, "has %s entry %lu of type %s (%u) once relocated", table, (unsigned long)i,
                           relocation_name(type), type);
         }
-        wr64(image + offset, value);
+        le_put64(image + offset, value);
     }
     return 0;
 }
@@ -858,9 +832,9 @@ static int symbol_matches(const struct module_elf *elf, const uint8_t *image, ui
     for (size_t i = 0; i < n; i++)
         if (have[i] != name[i])
             return 0;
-    if (have[n] != 0 || rd16(s + 6) == 0)
+    if (have[n] != 0 || le_get16(s + 6) == 0)
         return 0;
-    uint64_t value = rd64(s + 8), length = rd64(s + 16);
+    uint64_t value = le_get64(s + 8), length = le_get64(s + 16);
     if (!inside(value, length, elf->image_size) || value == elf->image_size)
         return 0;
     *vaddr = value;
@@ -874,7 +848,7 @@ static int image_u32(const struct module_elf *elf, const uint8_t *image, uint64_
 {
     if (index >= ADDRESS_LIMIT || !inside(address, 4 * (index + 1), elf->image_size))
         return 0;
-    *out = rd32(image + address + 4 * index);
+    *out = le_get32(image + address + 4 * index);
     return 1;
 }
 

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #define main vsock_sim_main
 #include "vsock-sim.c"
+#include "../le.h"
 #undef main
 
 #include <math.h>
@@ -35,29 +36,6 @@
 #define SIM_ARENA_SIZE (32ull << 20)
 
 static uint64_t arena_gpa;   /* host memory, 2 MiB aligned as the contract has it */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* ---- what the module service needs from the runtime ---- */
 
@@ -275,19 +253,19 @@ static uint8_t *sign(const uint8_t *elf_bytes, size_t len, struct config cfg, si
     memcpy(f, elf_bytes, len);
     uint8_t *h = f + len;
     memcpy(h, "ENCLVMOD", 8);
-    put16(h + 8, 1);
-    put16(h + 10, 192);
-    put32(h + 12, (uint32_t)S);
-    put64(h + 16, len);
-    put32(h + 24, KEY_TYPE_RSA3072);
-    put32(h + 28, (uint32_t)k);
-    put32(h + 32, (uint32_t)s);
-    put32(h + 36, cfg.debug ? MODULE_ATTRIBUTE_DEBUG : 0);
-    put16(h + 40, 7);
-    put16(h + 42, 3);
-    put32(h + 44, cfg.tcs);
-    put64(h + 48, cfg.stack);
-    put64(h + 56, cfg.heap);
+    le_put16(h + 8, 1);
+    le_put16(h + 10, 192);
+    le_put32(h + 12, (uint32_t)S);
+    le_put64(h + 16, len);
+    le_put32(h + 24, KEY_TYPE_RSA3072);
+    le_put32(h + 28, (uint32_t)k);
+    le_put32(h + 32, (uint32_t)s);
+    le_put32(h + 36, cfg.debug ? MODULE_ATTRIBUTE_DEBUG : 0);
+    le_put16(h + 40, 7);
+    le_put16(h + 42, 3);
+    le_put32(h + 44, cfg.tcs);
+    le_put64(h + 48, cfg.stack);
+    le_put64(h + 56, cfg.heap);
     memcpy(h + 64, mr, 48);
     sha384(pub_der, pub_len, h + 112);
     memcpy(h + 192, pub_der, k);
@@ -302,7 +280,7 @@ static uint8_t *sign(const uint8_t *elf_bytes, size_t len, struct config cfg, si
     CHECK(sl == 384, "signature of %zu bytes", sl);
     memcpy(h + 192 + k, sb, 384);
     free(sb);
-    put64(h + 192 + k + s, S);
+    le_put64(h + 192 + k + s, S);
     memcpy(h + 200 + k + s, "ENCLVMOD", 8);
     *out_len = len + S;
     return f;
@@ -372,11 +350,11 @@ static void send_frame(struct client *cl, uint16_t type, uint32_t arg, const voi
                        const void *payload, size_t len)
 {
     uint8_t h[16];
-    put32(h, MODPROTO_MAGIC);
-    put16(h + 4, type);
-    put16(h + 6, 0);
-    put32(h + 8, (uint32_t)(prefix_len + len));
-    put32(h + 12, arg);
+    le_put32(h, MODPROTO_MAGIC);
+    le_put16(h + 4, type);
+    le_put16(h + 6, 0);
+    le_put32(h + 8, (uint32_t)(prefix_len + len));
+    le_put32(h + 12, arg);
     send_raw(cl, h, 16);
     if (prefix_len)
         send_raw(cl, prefix, prefix_len);
@@ -402,17 +380,17 @@ static void client_work(struct client *cl)
     }
     while (c->got_len - cl->got_read >= 16) {
         const uint8_t *h = c->got + cl->got_read;
-        uint32_t len = get32(h + 8);
-        CHECK(get32(h) == MODPROTO_MAGIC, "frame from the enclave with magic 0x%x", get32(h));
+        uint32_t len = le_get32(h + 8);
+        CHECK(le_get32(h) == MODPROTO_MAGIC, "frame from the enclave with magic 0x%x", le_get32(h));
         if (c->got_len - cl->got_read - 16 < len)
             break;
-        struct frame f = { (uint16_t)(h[4] | h[5] << 8), get32(h + 12), len, malloc(len + 1) };
+        struct frame f = { (uint16_t)(h[4] | h[5] << 8), le_get32(h + 12), len, malloc(len + 1) };
         memcpy(f.payload, h + 16, len);
         f.payload[len] = 0;
         cl->got_read += 16 + len;
         if (f.type == MSG_OCALL && cl->answer_ocalls) {
             cl->ocalls++;
-            uint32_t cap = get32(f.payload), n = len - 4 < cap ? len - 4 : cap;
+            uint32_t cap = le_get32(f.payload), n = len - 4 < cap ? len - 4 : cap;
             uint8_t *back = malloc(n + 1);
             for (uint32_t i = 0; i < n; i++)
                 back[i] = f.payload[4 + (len - 4) - 1 - i];
@@ -480,7 +458,7 @@ static uint32_t load(struct client *cl, const uint8_t *file, size_t len, uint32_
     uint32_t id = 0;
     if (status == SGX_SUCCESS) {
         CHECK(f.len == LOADED_SUCCESS_SIZE, "LOADED payload of %u bytes", f.len);
-        id = f.len >= 4 ? get32(f.payload) : 0;
+        id = f.len >= 4 ? le_get32(f.payload) : 0;
         if (ok)
             *ok = f;
         else
@@ -497,7 +475,7 @@ static struct frame ecall(struct client *cl, uint32_t index, const void *in, siz
                           uint32_t status, const char *what)
 {
     uint8_t cap[4];
-    put32(cap, out_cap);
+    le_put32(cap, out_cap);
     send_frame(cl, MSG_ECALL, index, cap, 4, in, in_len);
     return expect(cl, MSG_ECALL_RETURN, status, what);
 }
@@ -542,7 +520,7 @@ static void check_trts_module(void)
     struct client *cc = attach(id);
     uint32_t rounds = 30, zero = 0;
     struct frame r = ecall(cc, 0, &rounds, 4, 4, SGX_SUCCESS, "trts ECALL 0 (malloc)");
-    CHECK(r.len == 4 && memcmp(r.payload, &zero, 4) == 0, "malloc: %u blocks lost their bytes", r.len == 4 ? get32(r.payload) : 0);
+    CHECK(r.len == 4 && memcmp(r.payload, &zero, 4) == 0, "malloc: %u blocks lost their bytes", r.len == 4 ? le_get32(r.payload) : 0);
     free(r.payload);
     double v[2] = { 20.0, 0.5 };
     char want[128];
@@ -564,7 +542,7 @@ static void check_trts_module(void)
     CHECK(r.len == 32 && memcmp(r.payload, abc, 32) == 0, "SHA-256(abc) wrong");
     free(r.payload);
     r = ecall(cc, 4, "0123456789", 10, 4, SGX_SUCCESS, "trts ECALL 4 (range)");
-    CHECK(r.len == 4 && get32(r.payload) == 31, "range flags 0x%x, expected 0x1f", r.len == 4 ? get32(r.payload) : 0);
+    CHECK(r.len == 4 && le_get32(r.payload) == 31, "range flags 0x%x, expected 0x1f", r.len == 4 ? le_get32(r.payload) : 0);
     free(r.payload);
     struct frame r1 = ecall(cc, 5, NULL, 0, 32, SGX_SUCCESS, "trts ECALL 5 (rand)");
     struct frame r2 = ecall(cc, 5, NULL, 0, 32, SGX_SUCCESS, "trts ECALL 5 again");
@@ -670,10 +648,10 @@ int main(void)
     CHECK(id != 0, "module id 0");
     uint8_t mrsigner[48];
     sha384(pub_der, pub_len, mrsigner);
-    CHECK(get32(loaded.payload + 4) == 2 && memcmp(loaded.payload + 8, file + tm_len + 64, 48) == 0
+    CHECK(le_get32(loaded.payload + 4) == 2 && memcmp(loaded.payload + 8, file + tm_len + 64, 48) == 0
               && memcmp(loaded.payload + 56, mrsigner, 48) == 0 && (loaded.payload[104] | loaded.payload[105] << 8) == 7
-              && (loaded.payload[106] | loaded.payload[107] << 8) == 3 && get32(loaded.payload + 108) == 0,
-          "LOADED payload: tcs %u, identity fields wrong", get32(loaded.payload + 4));
+              && (loaded.payload[106] | loaded.payload[107] << 8) == 3 && le_get32(loaded.payload + 108) == 0,
+          "LOADED payload: tcs %u, identity fields wrong", le_get32(loaded.payload + 4));
     uint64_t base;
     memcpy(&base, loaded.payload + 112, 8);
     CHECK(in_arena(base, 4096) && base % 4096 == 0, "base 0x%" PRIx64 " not in the arena", base);
@@ -738,10 +716,10 @@ int main(void)
 
     /* A nested ECALL during an OCALL: ECALL_NOT_ALLOWED, and the OCALL stays pending. */
     uint8_t cap[4];
-    put32(cap, 64);
+    le_put32(cap, 64);
     send_frame(cc, MSG_ECALL, 7, cap, 4, "abc", 3);
     struct frame o = expect(cc, MSG_OCALL, 0, "OCALL of ECALL 7");
-    CHECK(o.len == 7 && get32(o.payload) == 64 && memcmp(o.payload + 4, "abc", 3) == 0, "OCALL payload wrong (%u)",
+    CHECK(o.len == 7 && le_get32(o.payload) == 64 && memcmp(o.payload + 4, "abc", 3) == 0, "OCALL payload wrong (%u)",
           o.len);
     free(o.payload);
     free(ecall(cc, 0, NULL, 0, 0, SGX_ERROR_ECALL_NOT_ALLOWED, "nested ECALL").payload);
@@ -763,17 +741,17 @@ int main(void)
     expect_error(bad, SGX_ERROR_INVALID_PARAMETER, "type 2", "a type only the enclave sends");
     bad = attach(id);
     uint8_t h[16];
-    put32(h, MODPROTO_MAGIC);
-    put16(h + 4, MSG_ECALL);
-    put16(h + 6, 0);
-    put32(h + 8, MODPROTO_MSG_MAX + 1);
-    put32(h + 12, 1);
+    le_put32(h, MODPROTO_MAGIC);
+    le_put16(h + 4, MSG_ECALL);
+    le_put16(h + 6, 0);
+    le_put32(h + 8, MODPROTO_MSG_MAX + 1);
+    le_put32(h + 12, 1);
     send_raw(bad, h, 16);
     expect_error(bad, SGX_ERROR_INVALID_PARAMETER, "over the limit", "ECALL over 16 MiB");
     bad = client_open();
-    put16(h + 4, MSG_ATTACH);
-    put16(h + 6, 1);
-    put32(h + 8, 0);
+    le_put16(h + 4, MSG_ATTACH);
+    le_put16(h + 6, 1);
+    le_put32(h + 8, 0);
     send_raw(bad, h, 16);
     expect_error(bad, SGX_ERROR_INVALID_PARAMETER, "reserved", "reserved field set");
     bad = client_open();
